@@ -1,0 +1,61 @@
+# minyi-suban: every command a developer or CI needs. Nothing is installed by hand:
+# the targets below create .venv (the app, tests, local stack) and .venv-sam (SAM CLI).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.12; so do the venvs. pyenv's 3.12 is used when it is not on PATH.
+PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -1)
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+export AWS_REGION ?= us-east-1
+
+.PHONY: help venv lint test test-fast run build bench clean
+
+help:
+	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
+	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
+	@echo "make build  - sam build without Docker"
+	@echo "make bench  - cold-import cost of each handler as a ratio to 'import boto3'"
+
+$(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (install it or set PYTHON312=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (install it or set PYTHON312=...)"; exit 1; }
+	test -x $(SAM_VENV)/bin/python || $(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip==25.3
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+lint: venv $(SAM_VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template-file template.yaml --region $(AWS_REGION)
+
+test: lint
+	$(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest -m "not e2e"
+
+run: venv
+	PORT=$(PORT) $(PY) -m infra.local_stack
+
+build: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --template-file template.yaml
+
+bench: venv
+	$(PY) bench/cold_imports.py
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .local

@@ -1,0 +1,100 @@
+"""The duty list (职责清单) as county staff keep it: a CSV with Chinese headers,
+validated whole before a new version is stored."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from importlib import resources
+
+from pydantic import ValidationError
+
+from minyi.dal import duty_list as store
+from minyi.errors import ValidationFailed
+from minyi.models.duty import DutyList, Matter
+
+COLUMNS = {
+    "事项编码": "code",
+    "一级分类": "level1",
+    "二级分类": "level2",
+    "三级分类": "level3",
+    "主办部门": "lead",
+    "协办部门": "co",
+    "办理类型": "handling_type",
+    "办理时限(工作日)": "time_limit_days",
+    "关键词": "keywords",
+}
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in cell.replace("、", "|").split("|") if part.strip())
+
+
+def parse_csv(text: str) -> tuple[Matter, ...]:
+    """Every problem in the file, by row and column, or the matters if there is none."""
+    text = text.removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed("duty list is missing columns",
+                               [{"row": 1, "column": name, "problem": "missing column"} for name in missing])
+    problems: list[dict] = []
+    matters: list[Matter] = []
+    seen: dict[str, int] = {}
+    for row_number, row in enumerate(reader, start=2):
+        values = {key: (row.get(header) or "").strip() for header, key in COLUMNS.items()}
+        try:
+            matter = Matter(
+                code=values["code"],
+                path=(values["level1"], values["level2"], values["level3"]),
+                lead=values["lead"],
+                co=_split(values["co"]),
+                handling_type=values["handling_type"],
+                time_limit_days=values["time_limit_days"],
+                keywords=_split(values["keywords"]),
+            )
+        except ValidationError as error:
+            headers = {v: k for k, v in COLUMNS.items()}
+            for err in error.errors(include_url=False, include_input=False):
+                field = str(err["loc"][0]) if err["loc"] else "code"
+                column = headers.get(field) or (
+                    ("一级分类", "二级分类", "三级分类")[int(err["loc"][1])] if field == "path" else field)
+                problems.append({"row": row_number, "column": column, "problem": err["msg"]})
+            continue
+        if matter.code in seen:
+            problems.append({"row": row_number, "column": "事项编码",
+                             "problem": f"duplicate code, first on row {seen[matter.code]}"})
+            continue
+        seen[matter.code] = row_number
+        matters.append(matter)
+    if not matters and not problems:
+        problems.append({"row": 2, "column": "事项编码", "problem": "the duty list has no matters"})
+    if problems:
+        raise ValidationFailed("duty list rejected; nothing was changed", problems)
+    return tuple(matters)
+
+
+def sample_csv() -> str:
+    return resources.files("minyi.data").joinpath("duty_list.sample.csv").read_text(encoding="utf-8")
+
+
+def import_csv(text: str, actor: str) -> int:
+    """Validate the whole file, then store it as the next version. Returns the version."""
+    return store.save_new_version(parse_csv(text), actor)
+
+
+class CachedDutyList:
+    """The duty list in force, re-read at most every `ttl` seconds per warm container,
+    so a new version reaches dispatch within a minute without a read per order."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._value: DutyList | None = None
+        self._loaded_at = 0.0
+
+    def get(self) -> DutyList | None:
+        if self._value is None or time.monotonic() - self._loaded_at > self.ttl:
+            self._value = store.load()
+            self._loaded_at = time.monotonic()
+        return self._value

@@ -1,0 +1,1 @@
+"""Pydantic models at the boundaries: payloads, work orders, duty lists, reports, settings."""

@@ -1,0 +1,44 @@
+"""Settings from environment variables, one model per function so a missing
+variable fails at cold start with a clear message, not mid-request."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class OrdersSettings(BaseModel):
+    orders_table: str = Field(min_length=1)
+
+
+class RouteSettings(OrdersSettings):
+    duty_list_table: str = Field(min_length=1)
+    duty_list_cache_seconds: int = 60
+
+
+class ReportSettings(OrdersSettings):
+    reports_table: str = Field(min_length=1)
+    reports_bucket: str = Field(min_length=1)
+    report_url_seconds: int = Field(default=900, ge=60, le=900)
+
+
+def _from_env[T: BaseModel](model: type[T]) -> T:
+    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
+    return model.model_validate(values)
+
+
+@lru_cache(maxsize=None)
+def orders_settings() -> OrdersSettings:
+    return _from_env(OrdersSettings)
+
+
+@lru_cache(maxsize=None)
+def route_settings() -> RouteSettings:
+    return _from_env(RouteSettings)
+
+
+@lru_cache(maxsize=None)
+def report_settings() -> ReportSettings:
+    return _from_env(ReportSettings)
