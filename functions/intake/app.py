@@ -2,6 +2,8 @@
 directly as the Lambda handler (Handler: app.app). API Gateway routes each path to
 this function with one SAM Api event per route; Chalice dispatches on resourcePath."""
 
+import json
+
 from chalice import Chalice, Response
 
 from minyi import clock, intake
@@ -27,8 +29,14 @@ app = IntakeApp(app_name="minyi-intake")
 JSON = "application/json"
 
 
+def _json(body: dict, status: int) -> Response:
+    # Chinese stays readable in the body: UTF-8, not \u escapes
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+
+
 def _error(error: DomainError) -> Response:
-    return Response(body=error.to_body(), status_code=error.status, headers={"Content-Type": JSON})
+    return _json(error.to_body(), error.status)
 
 
 @app.route("/channels/{channel}/requests", methods=["POST"], content_types=[JSON])
@@ -40,8 +48,7 @@ def post_request(channel: str) -> Response:
         return _error(error)
     metrics.add_metric(name="OrdersCreated" if created else "DuplicateRequests", unit="Count", value=1)
     logger.info("order stored" if created else "duplicate request", extra={"order_id": order.order_id})
-    return Response(body={"order_id": order.order_id, "status": order.status.value},
-                    status_code=201 if created else 200, headers={"Content-Type": JSON})
+    return _json({"order_id": order.order_id, "status": order.status.value}, 201 if created else 200)
 
 
 @app.route("/orders/{order_id}", methods=["GET"])
@@ -50,4 +57,4 @@ def get_order(order_id: str) -> Response:
         view = intake.public_status(order_id)
     except DomainError as error:
         return _error(error)
-    return Response(body=view.model_dump(mode="json"), status_code=200, headers={"Content-Type": JSON})
+    return _json(view.model_dump(mode="json"), 200)

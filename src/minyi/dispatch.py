@@ -11,7 +11,8 @@ from minyi.dal import orders as store
 from minyi.models.duty import DutyList, Matter
 from minyi.models.order import OrderStatus, WorkOrder
 
-AUTO_DISPATCH_THRESHOLD = 0.5
+# A tie between two matters (confidence 0.5) is not confident enough to send anywhere.
+AUTO_DISPATCH_THRESHOLD = 0.6
 
 
 @dataclass(frozen=True)

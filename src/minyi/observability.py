@@ -6,6 +6,7 @@ Globals (POWERTOOLS_* environment variables), so handlers only import from here.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -21,6 +22,9 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: dict[str, Any]) -> str:
         return mask_text(super().serialize(log))
 
+
+# A request that records no business metric (a status read) is normal, not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(logger_formatter=MaskingFormatter(), utc=False)
 metrics = Metrics()

@@ -15,7 +15,7 @@ class OrdersSettings(BaseModel):
 
 class RouteSettings(OrdersSettings):
     duty_list_table: str = Field(min_length=1)
-    duty_list_cache_seconds: int = 60
+    duty_list_cache_seconds: float = Field(default=60, ge=0)
 
 
 class ReportSettings(OrdersSettings):

@@ -85,8 +85,10 @@ def mark_failed(report_id: str, error: str) -> None:
 @lru_cache(maxsize=1)
 def _s3() -> Any:
     import boto3  # only the report function pays for boto3's import, and only when it uses S3
+    from botocore.config import Config
 
-    return boto3.client("s3")
+    # SigV4 presigned URLs: the only kind AWS China regions accept, and they carry X-Amz-Expires
+    return boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
 def put_file(bucket: str, key: str, body: bytes, content_type: str) -> None:

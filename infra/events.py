@@ -1,0 +1,148 @@
+"""Real-shaped Lambda events, as API Gateway (REST proxy), DynamoDB Streams and
+EventBridge deliver them. The local stack and the tests build events only here."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from infra.template import ACCOUNT
+
+
+def path_pattern(template_path: str) -> re.Pattern:
+    """/orders/{order_id} -> ^/orders/(?P<order_id>[^/]+)$ (API Gateway path parameters)."""
+    parts = re.split(r"(\{[^}]+\})", template_path)
+    regex = "".join(f"(?P<{p[1:-1].rstrip('+')}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}$")
+
+
+def api_event(method: str, template_path: str, path: str, *, headers: dict[str, str] | None = None,
+              query: dict[str, list[str]] | None = None, body: bytes | str | None = None,
+              stage: str = "dev", source_ip: str = "127.0.0.1",
+              authorizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    match = path_pattern(template_path).match(path)
+    if match is None:
+        raise ValueError(f"{path} does not match {template_path}")
+    path_params = {k: unquote(v) for k, v in match.groupdict().items()} or None
+    headers = dict(headers or {})
+    raw = body.encode() if isinstance(body, str) else body
+    is_b64 = False
+    text: str | None = None
+    if raw is not None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text, is_b64 = base64.b64encode(raw).decode(), True
+    request_context: dict[str, Any] = {
+        "resourceId": "local",
+        "resourcePath": template_path,
+        "httpMethod": method.upper(),
+        "path": f"/{stage}{path}",
+        "stage": stage,
+        "requestId": str(uuid.uuid4()),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "accountId": ACCOUNT,
+        "apiId": "local",
+        "protocol": "HTTP/1.1",
+        "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+    }
+    if authorizer is not None:
+        request_context["authorizer"] = authorizer
+    return {
+        "resource": template_path,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_params,
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": text,
+        "isBase64Encoded": is_b64,
+    }
+
+
+def stream_event(records: list[dict[str, Any]], stream_arn: str, region: str) -> dict[str, Any]:
+    """Records as dynamodbstreams.get_records returns them, wrapped as Lambda gets them."""
+    wrapped = []
+    for record in records:
+        item = {k: v for k, v in record.items() if k in ("eventID", "eventName", "eventVersion", "dynamodb")}
+        dynamodb = dict(item["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+        item.update(dynamodb=dynamodb, eventSource="aws:dynamodb", awsRegion=region, eventSourceARN=stream_arn,
+                    eventVersion=record.get("eventVersion", "1.1"))
+        wrapped.append(item)
+    return {"Records": wrapped}
+
+
+def scheduled_event(rule_name: str, region: str, at: datetime | None = None) -> dict[str, Any]:
+    at = at or datetime.now(UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule_name}"],
+        "detail": {},
+    }
+
+
+def matches_filter(pattern: Any, value: Any) -> bool:
+    """EventBridge-style filter matching, as Lambda event filtering applies it:
+    nested objects, lists of allowed values, and the prefix / exists / anything-but
+    operators."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(matches_filter(sub, value.get(key, _MISSING)) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        return any(_matches_one(option, value) for option in pattern)
+    return _matches_one(pattern, value)
+
+
+_MISSING = object()
+
+
+def _matches_one(option: Any, value: Any) -> bool:
+    if isinstance(option, dict):
+        if "exists" in option:
+            return (value is not _MISSING) == option["exists"]
+        if value is _MISSING:
+            return False
+        if "prefix" in option:
+            return isinstance(value, str) and value.startswith(option["prefix"])
+        if "anything-but" in option:
+            excluded = option["anything-but"]
+            return value not in (excluded if isinstance(excluded, list) else [excluded])
+        return matches_filter(option, value)
+    return value is not _MISSING and value == option
+
+
+class LambdaContext:
+    """The parts of the Lambda context object that handlers and powertools read."""
+
+    def __init__(self, function_name: str, timeout_seconds: int = 30, memory_mb: int = 512,
+                 region: str = "us-east-1") -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_mb
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - time.monotonic()) * 1000), 0)

@@ -1,0 +1,383 @@
+"""The local stack: `make run`.
+
+moto server on loopback stands in for DynamoDB, S3, SQS, SSM and Secrets Manager;
+every function of template.yaml runs its real handler in processes of its own; an
+HTTP server turns requests into API Gateway REST proxy events for the function whose
+Api event matches; table streams are polled and delivered as Lambda's event source
+mappings would (filters, batch size, partial failures, retries, on-failure queue);
+schedules fire on a compressed clock. Everything is read from template.yaml.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import multiprocessing
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from infra import events
+from infra.lambda_worker import serve
+from infra.provision import Provisioned, function_environment, provision
+from infra.template import ROOT, Function, ScheduleSource, StreamSource, functions, load
+
+PREFIX = "minyi-local"
+MAX_API_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+class MotoServer:
+    def __init__(self, port: int, log_dir: Path) -> None:
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        log = open(log_dir / "moto.log", "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1)  # noqa: S310 - loopback
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("moto server exited; see .local/moto.log") from None
+                time.sleep(0.1)
+        raise RuntimeError("moto server did not start within 30 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class FunctionPool:
+    """Warm execution environments of one function; one event at a time each, as in Lambda."""
+
+    def __init__(self, fn: Function, env: dict[str, str], size: int, log_dir: Path) -> None:
+        self.fn = fn
+        self.env = env
+        self.log_path = str(log_dir / f"{fn.logical_id}.log")
+        self.idle: queue.Queue = queue.Queue()
+        self.all: list[tuple[Any, Any]] = []
+        for _ in range(size):
+            self.idle.put(self._start())
+
+    def _start(self) -> tuple[Any, Any]:
+        parent, child = _SPAWN.Pipe()
+        process = _SPAWN.Process(
+            target=serve, daemon=True,
+            args=(child, self.env, str(self.fn.code_uri), self.fn.handler, self.fn.logical_id,
+                  int(self.fn.properties.get("Timeout", 3)), int(self.fn.properties.get("MemorySize", 128)),
+                  self.log_path))
+        process.start()
+        status, detail = parent.recv()
+        if status != "ready":
+            raise RuntimeError(f"{self.fn.logical_id} failed to initialise:\n{detail}")
+        worker = (process, parent)
+        self.all.append(worker)
+        return worker
+
+    def invoke(self, event: dict) -> tuple[str, Any]:
+        worker = self.idle.get()
+        process, conn = worker
+        try:
+            conn.send(event)
+            status, payload = conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            process.kill()
+            worker = self._start()
+            status, payload = "error", {"errorType": "Runtime.ExitError", "errorMessage": "worker died"}
+        finally:
+            self.idle.put(worker)
+        return status, payload
+
+    def stop(self) -> None:
+        for process, conn in self.all:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+
+
+class LocalStack:
+    def __init__(self, port: int, moto_port: int, compression: float, region: str) -> None:
+        self.region = region
+        self.compression = compression
+        self.stop_event = threading.Event()
+        self.log_dir = Path(os.environ.get("MINYI_LOCAL_DIR") or ROOT / ".local")
+        self.log_dir.mkdir(exist_ok=True)
+        self.moto = MotoServer(moto_port, self.log_dir)
+        os.environ.update({
+            "AWS_ENDPOINT_URL": self.moto.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            # newer botocore routes DynamoDB Streams to account-scoped hosts moto does not serve
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        })
+        self.template = load()
+        self.provisioned: Provisioned = provision(self.template, PREFIX, region)
+        self.functions = functions(self.template)
+        self.stage = self._stage()
+        self.pools: dict[str, FunctionPool] = {}
+        for fn in self.functions:
+            size = 2 if fn.api_routes else 1
+            self.pools[fn.logical_id] = FunctionPool(fn, self._function_env(fn), size, self.log_dir)
+        self.routes = [(route, events.path_pattern(route.path), fn)
+                       for fn in self.functions for route in fn.api_routes]
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._http_handler())
+        self.port = self.httpd.server_address[1]
+
+    def _stage(self) -> str:
+        for resource in self.template["Resources"].values():
+            if resource["Type"] == "AWS::Serverless::Api":
+                return str(self.provisioned.resolver.resolve(resource["Properties"]["StageName"]))
+        return "dev"
+
+    def _function_env(self, fn: Function) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "PATH", "HOME", "LANG"))}
+        env.update(function_environment(fn.properties, self.provisioned))
+        env.update({
+            "AWS_LAMBDA_FUNCTION_NAME": f"{PREFIX}-{fn.logical_id}",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.properties.get("MemorySize", 128)),
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    # ------------------------------------------------------------ API Gateway
+    def _http_handler(self) -> type[BaseHTTPRequestHandler]:
+        stack = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt: str, *args: Any) -> None:
+                with open(stack.log_dir / "api.log", "a", encoding="utf-8") as log:
+                    log.write(f"{datetime.now(UTC).isoformat()} {self.address_string()} {fmt % args}\n")
+
+            def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, status: int, body: dict) -> None:
+                self._reply(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+            def _handle(self) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_API_PAYLOAD:
+                    self._json(413, {"message": "Request Too Long"})
+                    return
+                body = self.rfile.read(length) if length else None
+                target = None
+                for route, pattern, fn in stack.routes:
+                    if pattern.match(url.path) and route.method == self.command:
+                        target = (route, fn)
+                        break
+                if target is None:  # API Gateway's answer for any unknown resource or method
+                    self._json(403, {"message": "Missing Authentication Token"})
+                    return
+                route, fn = target
+                event = events.api_event(self.command, route.path, url.path, headers=dict(self.headers.items()),
+                                         query=parse_qs(url.query, keep_blank_values=True) or None, body=body,
+                                         stage=stack.stage, source_ip=self.client_address[0])
+                status, result = stack.pools[fn.logical_id].invoke(event)
+                if status != "ok" or not isinstance(result, dict) or "statusCode" not in result:
+                    self._json(502, {"message": "Internal server error"})
+                    return
+                headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+                for name, values in (result.get("multiValueHeaders") or {}).items():
+                    headers[name] = ", ".join(str(v) for v in values)
+                payload = result.get("body") or ""
+                raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
+                self._reply(int(result["statusCode"]), headers, raw)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815
+
+        return Handler
+
+    # ------------------------------------------------------------ DynamoDB streams
+    def _poll_stream(self, fn: Function, source: StreamSource) -> None:
+        import boto3
+
+        streams = boto3.client("dynamodbstreams", region_name=self.region)
+        sqs = boto3.client("sqs", region_name=self.region)
+        arn = self.provisioned.attributes[(source.table, "StreamArn")]
+        iterators: dict[str, str | None] = {}
+        pool = self.pools[fn.logical_id]
+        while not self.stop_event.is_set():
+            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                if shard["ShardId"] not in iterators:
+                    iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            for shard_id, iterator in list(iterators.items()):
+                if iterator is None:
+                    continue
+                page = streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterators[shard_id] = page.get("NextShardIterator")
+                wanted = [r for r in page["Records"]
+                          if not source.filters or any(events.matches_filter(f, r) for f in source.filters)]
+                for start in range(0, len(wanted), source.batch_size):
+                    self._deliver(pool, source, arn, shard_id, wanted[start:start + source.batch_size], sqs)
+            self.stop_event.wait(0.5)
+
+    def _deliver(self, pool: FunctionPool, source: StreamSource, arn: str, shard_id: str, batch: list[dict],
+                 sqs: Any) -> None:
+        attempt = 0
+        while batch and not self.stop_event.is_set():
+            status, result = pool.invoke(events.stream_event(batch, arn, self.region))
+            if status == "ok":
+                failures = (result or {}).get("batchItemFailures") or [] if source.report_item_failures else []
+                if not failures:
+                    return
+                failed = {f["itemIdentifier"] for f in failures}
+                first = next((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), 0)
+                batch = batch[first:]
+            attempt += 1
+            if 0 <= source.max_retries < attempt:
+                self._dead_letter(source, arn, shard_id, batch, attempt, sqs)
+                return
+            self.stop_event.wait(min(0.2 * 2 ** attempt, 5))
+
+    def _dead_letter(self, source: StreamSource, arn: str, shard_id: str, batch: list[dict], attempts: int, sqs: Any) -> None:
+        _say(f"! {source.event_name}: {len(batch)} record(s) exhausted retries; sent to the on-failure queue")
+        if not source.on_failure_queue:
+            return
+        message = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id, "streamArn": arn, "batchSize": len(batch),
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+            },
+        }
+        sqs.send_message(QueueUrl=self.provisioned.refs[source.on_failure_queue], MessageBody=json.dumps(message))
+
+    # ------------------------------------------------------------ schedules
+    def schedule_interval(self, expression: str) -> float:
+        if expression.startswith("rate("):
+            amount, unit = expression[5:-1].split()
+            seconds = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}[unit]
+            return int(amount) * seconds / self.compression
+        return 86400 / self.compression  # cron: the daily jobs of this template
+
+    def _fire_schedule(self, fn: Function, source: ScheduleSource) -> None:
+        interval = self.schedule_interval(source.expression)
+        rule = f"{PREFIX}-{fn.logical_id}{source.event_name}"
+        first = True
+        while not self.stop_event.wait(min(interval, 5.0) if first else interval):
+            first = False
+            status, result = self.pools[fn.logical_id].invoke(events.scheduled_event(rule, self.region))
+            if status != "ok":
+                _say(f"! {fn.logical_id}.{source.event_name} failed: {result}")
+
+    # ------------------------------------------------------------ lifecycle
+    def seed_duty_list(self) -> None:
+        env = {**os.environ, "DUTY_LIST_TABLE": self.provisioned.refs["DutyListTable"]}
+        minyi = Path(sys.executable).with_name("minyi")
+        subprocess.run([str(minyi), "duty-list", "import", "--sample"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        self.seed_duty_list()
+        for fn in self.functions:
+            for source in fn.streams:
+                threading.Thread(target=self._poll_stream, args=(fn, source), daemon=True).start()
+            for source in fn.schedules:
+                threading.Thread(target=self._fire_schedule, args=(fn, source), daemon=True).start()
+        (self.log_dir / "stack.json").write_text(json.dumps({
+            "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "region": self.region,
+            "resources": self.provisioned.refs}, ensure_ascii=False, indent=2), encoding="utf-8")
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.httpd.shutdown()
+        for pool in self.pools.values():
+            pool.stop()
+        self.moto.stop()
+
+
+def _banner(stack: LocalStack) -> str:
+    base = f"http://127.0.0.1:{stack.port}"
+    sample = json.dumps({"external_id": "demo-1", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周",
+                         "citizen": {"name": "张三", "phone": "13800000000"}}, ensure_ascii=False)
+    lines = [
+        f"minyi-suban local stack: {base}  (moto server {stack.moto.endpoint}, region {stack.region})",
+        "functions: " + ", ".join(f.logical_id for f in stack.functions),
+        f"logs: {stack.log_dir}/<Function>.log   resources: {stack.log_dir}/stack.json",
+        "",
+        "Try:",
+        f"  curl -s -X POST {base}/channels/12345/requests -H 'Content-Type: application/json' -d '{sample}'",
+        f"  curl -s {base}/orders/<order_id>",
+        f"  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -d '{{\"period\": \""
+        f"{datetime.now(UTC).strftime('%Y-%m')}\"}}'",
+        f"  curl -s {base}/reports/<report_id>",
+        "",
+        f"READY {base}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "0")) or _free_port()
+    compression = float(os.environ.get("LOCAL_SCHEDULE_COMPRESSION", "30"))
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    stack = LocalStack(port, moto_port, compression, region)
+    done = threading.Event()
+
+    def shutdown(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        stack.start()
+        _say(_banner(stack))
+        done.wait()
+    finally:
+        _say("stopping local stack ...")
+        stack.stop()
+        _say("stopped")
+
+
+if __name__ == "__main__":
+    main()

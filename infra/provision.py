@@ -1,0 +1,105 @@
+"""Creates the template's stateful resources (tables, buckets, queues, parameters,
+secrets) on moto, in-process (tests) or over HTTP (local stack), and returns what
+!Ref and !GetAtt resolve to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+
+from infra.template import ACCOUNT, Resolver, resources_of
+
+
+@dataclass
+class Provisioned:
+    refs: dict[str, str]
+    attributes: dict[tuple[str, str], str]
+    resolver: Resolver
+
+
+def physical_name(prefix: str, logical_id: str, lower: bool = False) -> str:
+    name = f"{prefix}-{logical_id}"
+    return name.lower() if lower else name
+
+
+def provision(template: dict, prefix: str, region: str, parameters: dict[str, str] | None = None) -> Provisioned:
+    refs: dict[str, str] = {}
+    attributes: dict[tuple[str, str], str] = {}
+    resolver = Resolver(template, refs, attributes, region, stack_name=prefix, parameters=parameters)
+
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    for lid, resource in resources_of(template, "AWS::DynamoDB::Table").items():
+        props = resolver.resolve({k: v for k, v in resource["Properties"].items()
+                                  if k not in ("DeletionProtectionEnabled",)})
+        name = props.get("TableName") or physical_name(prefix, lid)
+        args = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        if props.get("SSESpecification"):
+            args["SSESpecification"] = {"Enabled": props["SSESpecification"]["SSEEnabled"]}
+        table = dynamodb.create_table(**args)["TableDescription"]
+        if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        refs[lid] = name
+        attributes[(lid, "Arn")] = table["TableArn"]
+        if "LatestStreamArn" in table:
+            attributes[(lid, "StreamArn")] = table["LatestStreamArn"]
+
+    s3 = boto3.client("s3", region_name=region)
+    for lid, resource in resources_of(template, "AWS::S3::Bucket").items():
+        props = resource.get("Properties", {})
+        name = physical_name(prefix, lid, lower=True)
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(Bucket=name,
+                                       PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        if "BucketEncryption" in props:
+            rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                     for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        refs[lid] = name
+        attributes[(lid, "Arn")] = f"arn:aws:s3:::{name}"
+
+    sqs = boto3.client("sqs", region_name=region)
+    for lid, resource in resources_of(template, "AWS::SQS::Queue").items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = physical_name(prefix, lid)
+        attrs = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout") if k in props}
+        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        refs[lid] = url
+        attributes[(lid, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
+        attributes[(lid, "QueueName")] = name
+
+    ssm = boto3.client("ssm", region_name=region)
+    for lid, resource in resources_of(template, "AWS::SSM::Parameter").items():
+        props = resolver.resolve(resource["Properties"])
+        name = props.get("Name") or f"/{prefix}/{lid}"
+        ssm.put_parameter(Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True)
+        refs[lid] = name
+
+    secrets = boto3.client("secretsmanager", region_name=region)
+    for lid, resource in resources_of(template, "AWS::SecretsManager::Secret").items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        name = props.get("Name") or f"{prefix}/{lid}"
+        arn = secrets.create_secret(Name=name, Description=props.get("Description", ""))["ARN"]
+        refs[lid] = arn
+        attributes[(lid, "Id")] = arn
+
+    return Provisioned(refs, attributes, resolver)
+
+
+def function_environment(function_props: dict, provisioned: Provisioned) -> dict[str, str]:
+    variables = (function_props.get("Environment") or {}).get("Variables", {})
+    return {name: str(provisioned.resolver.resolve(value)) for name, value in variables.items()}

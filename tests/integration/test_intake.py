@@ -1,0 +1,75 @@
+"""Intake handler (the Chalice app) called with API Gateway REST proxy events."""
+
+import pytest
+
+from minyi.dal import orders
+from tests.conftest import handler, load_handler_module
+from tests.helpers import call_api, request_body, table_items
+
+ORDERS = "minyi-test-OrdersTable"
+
+
+def test_chalice_routes_are_exactly_the_template_api_events():
+    from tests.conftest import FUNCTIONS
+
+    app = load_handler_module("IntakeFunction").app
+    chalice_routes = {(method, path) for path, methods in app.routes.items() for method in methods}
+    template_routes = {(r.method, r.path) for r in FUNCTIONS["IntakeFunction"].api_routes}
+    assert chalice_routes == template_routes
+    assert handler("IntakeFunction") is app  # the Chalice app itself is the Lambda handler
+
+
+def test_given_new_request_when_posted_then_201_and_order_and_audit_are_stored(aws):
+    status, body, headers = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    assert status == 201
+    order = orders.get_order(body["order_id"])
+    assert order.status.value == "received" and order.citizen.phone == "13800000000"
+    trail = orders.audit_trail(body["order_id"])
+    assert [a["action"] for a in trail] == ["received"]
+    assert headers["Content-Type"].startswith("application/json")
+
+
+def test_given_same_external_id_when_posted_again_then_200_same_id_and_nothing_new(aws):
+    _, first, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body("dup"))
+    before = table_items(ORDERS)
+    status, second, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests",
+                                 request_body("dup", title="改了标题"))
+    assert status == 200 and second["order_id"] == first["order_id"]
+    assert table_items(ORDERS) == before
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "[]", '"text"', '{"external_id": 1}'])
+def test_given_malformed_body_then_400_machine_readable_and_nothing_written(aws, raw):
+    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", raw=raw)
+    assert status == 400
+    assert body["error"]["code"] in ("malformed_json", "validation_error")
+    assert table_items(ORDERS) == []
+
+
+def test_given_schema_errors_then_each_field_is_named(aws):
+    bad = request_body(title="", citizen={"name": "张三", "phone": "12"})
+    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", bad)
+    assert status == 400
+    assert {d["field"] for d in body["error"]["details"]} == {"title", "citizen.phone"}
+    assert table_items(ORDERS) == []
+
+
+def test_given_unknown_channel_then_404_and_nothing_written(aws):
+    status, body, _ = call_api("IntakeFunction", "POST", "/channels/99999/requests", request_body())
+    assert status == 404 and body["error"]["code"] == "not_found"
+    assert table_items(ORDERS) == []
+
+
+def test_given_stored_order_when_status_read_then_no_personal_data(aws):
+    _, created, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    status, body, _ = call_api("IntakeFunction", "GET", f"/orders/{created['order_id']}")
+    assert status == 200 and body["status"] == "received"
+    text = str(body)
+    assert "13800000000" not in text and "张三" not in text and "citizen" not in body
+    assert set(body) >= {"status", "department", "matter", "due_at"}
+
+
+@pytest.mark.parametrize("order_id", ["MYDOESNOTEXIST", "x" * 100, "a;b"])
+def test_given_unknown_order_then_404(aws, order_id):
+    status, body, _ = call_api("IntakeFunction", "GET", f"/orders/{order_id}")
+    assert status == 404 and body["error"]["code"] == "not_found"

@@ -1,0 +1,42 @@
+from datetime import datetime
+
+from minyi import duty_list
+from minyi.clock import SHANGHAI
+from minyi.dispatch import decide, match
+from minyi.models.duty import DutyList
+from minyi.models.order import Citizen, OrderStatus, WorkOrder
+
+SAMPLE = DutyList(version=7, matters=duty_list.parse_csv(duty_list.sample_csv()))
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
+
+
+def order(title: str, content: str) -> WorkOrder:
+    return WorkOrder(order_id="MYTEST", channel="12345", external_id="x", title=title, content=content,
+                     citizen=Citizen(name="张三", phone="13800000000"), received_at=NOW)
+
+
+def test_street_light_goes_to_urban_management_with_deadline():
+    decided = decide(order("小区路灯坏了", "梅林镇某小区路灯坏了一周"), SAMPLE, NOW)
+    assert decided.status is OrderStatus.DISPATCHED
+    assert decided.department == "区城管局"
+    assert decided.matter == ["城乡建设", "城市建设和市政管理", "城市公共设施"]
+    assert decided.duty_list_version == 7
+    assert decided.due_at == datetime(2026, 12, 4, 0, 0, tzinfo=SHANGHAI)  # 5 working days after Thu 11-26
+
+
+def test_unmatched_text_goes_to_manual_queue():
+    decided = decide(order("咨询", "请问今天天气怎么样"), SAMPLE, NOW)
+    assert decided.status is OrderStatus.MANUAL
+    assert decided.department is None and decided.due_at is None
+
+
+def test_ambiguous_text_goes_to_manual_queue():
+    result = match(SAMPLE, "噪音 垃圾")  # two matters, equal weight
+    assert result.confidence == 0.5
+    decided = decide(order("噪音和垃圾", "噪音 垃圾"), SAMPLE, NOW)
+    assert decided.status is OrderStatus.MANUAL
+    assert match(SAMPLE, "楼下烧烤店夜里噪音扰民").matter.lead == "区生态环境局"
+
+
+def test_no_duty_list_means_manual():
+    assert decide(order("路灯", "路灯坏了"), None, NOW).status is OrderStatus.MANUAL
