@@ -4,6 +4,8 @@ table's stream builds each requested report; a daily schedule builds yesterday's
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
 from minyi import clock, reports
@@ -73,6 +75,7 @@ def lambda_handler(event, context):
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_build, processor=processor, context=context)
     if event.get("detail-type") == "Scheduled Event":
-        report = reports.build_scheduled(clock.now(), settings.reports_bucket)
+        scheduled = parse(event=event, model=EventBridgeModel)
+        report = reports.build_scheduled(clock.to_shanghai(scheduled.time), settings.reports_bucket)
         return {"report_id": report.report_id, "period": report.period}
     raise ValueError("unrecognised event for the report function")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -190,9 +191,11 @@ def _order_of(record: OrderRecord) -> WorkOrder:
 def _audit(order_id: str, action: str, actor: str, at: datetime, from_status: str | None,
            to_status: str | None, detail: dict[str, Any] | None) -> AuditRecord:
     stamp = clock.iso(at)
+    # ordered by when it was written (ns), not by the business time `at`, which a
+    # scheduled sweep takes from its event and can lie a little in the past
     return AuditRecord(
         pk=_order_key(order_id),
-        sk=f"AUDIT#{stamp}#{secrets.token_hex(4)}",
+        sk=f"AUDIT#{time.time_ns():020d}#{secrets.token_hex(4)}",
         item_type="audit",
         action=action,
         actor=actor,

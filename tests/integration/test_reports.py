@@ -1,0 +1,98 @@
+"""Report function: API routes, the reports-table stream that builds, the daily schedule."""
+
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from minyi import clock
+from minyi.clock import SHANGHAI
+from tests.conftest import REGION
+from tests.helpers import StreamReader, call_api, import_sample_duty_list, request_body, scheduled, table_items
+
+BUCKET = "minyi-test-reportsbucket"
+
+
+def download(url: str) -> bytes:
+    parts = urlsplit(url)
+    if parts.hostname.startswith(BUCKET + "."):  # virtual-hosted style
+        bucket, key = BUCKET, parts.path.lstrip("/")
+    else:  # path style, as against moto server
+        _, bucket, key = parts.path.split("/", 2)
+    assert bucket == BUCKET
+    return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def dispatched_order() -> str:
+    import_sample_duty_list()
+    _, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    return body["order_id"]
+
+
+def test_given_dispatched_order_when_month_report_requested_then_ready_with_department(aws):
+    routes = StreamReader(aws, "RouteFunction")
+    builds = StreamReader(aws, "ReportFunction")
+    dispatched_order()
+    routes.deliver()
+    period = clock.now().strftime("%Y-%m")
+    status, body, _ = call_api("ReportFunction", "POST", "/reports", {"period": period})
+    assert status == 202 and body["status"] == "pending"
+    report_id = body["report_id"]
+    status, pending, _ = call_api("ReportFunction", "GET", f"/reports/{report_id}")
+    assert pending["status"] == "pending" and pending["url"] is None
+
+    assert builds.deliver() == []
+    status, ready, _ = call_api("ReportFunction", "GET", f"/reports/{report_id}")
+    assert status == 200 and ready["status"] == "ready"
+    expires = datetime.fromisoformat(ready["expires_at"])
+    assert timedelta(0) < expires - clock.now() <= timedelta(minutes=15)
+    assert int(parse_qs(urlsplit(ready["url"]).query)["X-Amz-Expires"][0]) <= 900
+    text = download(ready["url"]).decode("utf-8")
+    assert text.startswith("\ufeff部门,")
+    assert "区城管局,0,1,0,0,1,0" in text
+    assert "13800000000" not in text and "张三" not in text
+
+    _, as_json, _ = call_api("ReportFunction", "GET", f"/reports/{report_id}", query={"format": ["json"]})
+    assert b'"department": "\xe5\x8c\xba\xe5\x9f\x8e\xe7\xae\xa1\xe5\xb1\x80"' in download(as_json["url"])
+
+
+@pytest.mark.parametrize("body", [{"period": "2026-13"}, {}, {"period": "2026-11", "x": 1}, {"period": 202611}])
+def test_given_bad_report_request_then_400_and_nothing_written(aws, body):
+    status, answer, _ = call_api("ReportFunction", "POST", "/reports", body)
+    assert status == 400 and answer["error"]["code"] == "validation_error"
+    assert table_items("minyi-test-ReportsTable") == []
+
+
+def test_given_malformed_json_then_400(aws):
+    status, answer, _ = call_api("ReportFunction", "POST", "/reports", raw="{oops")
+    assert status == 400 and answer["error"]["code"] == "malformed_json"
+    assert table_items("minyi-test-ReportsTable") == []
+
+
+def test_given_unknown_report_then_404(aws):
+    status, answer, _ = call_api("ReportFunction", "GET", "/reports/RNOPE")
+    assert status == 404 and answer["error"]["code"] == "not_found"
+    status, answer, _ = call_api("ReportFunction", "GET", "/reports/RNOPE", query={"format": ["xlsx"]})
+    assert status == 400
+
+
+def test_daily_schedule_builds_yesterdays_report(aws):
+    at = datetime(2026, 11, 27, 1, 0, tzinfo=SHANGHAI)
+    result = scheduled("ReportFunction", at)
+    assert result["period"] == "2026-11-26"
+    status, report, _ = call_api("ReportFunction", "GET", f"/reports/{result['report_id']}")
+    assert report["status"] == "ready"
+    assert download(report["url"]).decode("utf-8-sig").splitlines()[-1] == "合计,0,0,0,0,0,0"
+
+
+def test_rebuilding_a_ready_report_changes_nothing(aws):
+    from minyi import reports
+
+    period = clock.now().strftime("%Y-%m")
+    _, body, _ = call_api("ReportFunction", "POST", "/reports", {"period": period})
+    first = reports.build(body["report_id"], BUCKET, clock.now())
+    before = table_items("minyi-test-ReportsTable")
+    again = reports.build(body["report_id"], BUCKET, clock.now())
+    assert again.csv_key == first.csv_key
+    assert table_items("minyi-test-ReportsTable") == before

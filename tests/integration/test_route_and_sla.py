@@ -1,0 +1,131 @@
+"""Route (stream-triggered dispatch) and the SLA sweep, with the orders table's
+stream read from moto and scheduled events as EventBridge sends them."""
+
+from datetime import datetime, timedelta
+
+import pynamodb.connection.base
+
+from minyi import clock
+from minyi.clock import SHANGHAI
+from minyi.dal import orders
+from tests.helpers import StreamReader, call_api, import_sample_duty_list, request_body, scheduled, table_items
+
+ORDERS = "minyi-test-OrdersTable"
+
+
+def post(external_id: str = "t-1", **overrides) -> str:
+    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests",
+                               request_body(external_id, **overrides))
+    assert status == 201
+    return body["order_id"]
+
+
+def test_given_new_order_when_stream_delivers_it_then_dispatched_by_duty_list(aws):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    order_id = post()
+    assert stream.deliver() == []
+    order = orders.get_order(order_id)
+    assert order.status.value == "dispatched"
+    assert order.department == "区城管局" and order.matter[2] == "城市公共设施"
+    assert order.due_at > order.dispatched_at and order.duty_list_version == 1
+    assert [a["action"] for a in orders.audit_trail(order_id)] == ["received", "dispatched"]
+
+
+def test_only_order_inserts_pass_the_template_filter(aws):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    post()
+    records = stream.pending()
+    # the transaction also wrote an audit item; the filter keeps only the order insert
+    assert len(records) == 1 and records[0]["dynamodb"]["NewImage"]["item_type"]["S"] == "order"
+
+
+def test_given_redelivered_record_then_nothing_changes(aws):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    post()
+    records = stream.pending()
+    from tests.conftest import handler
+    from infra.events import LambdaContext
+
+    handler("RouteFunction")(stream.event(records), LambdaContext("route"))
+    before = table_items(ORDERS)
+    result = handler("RouteFunction")(stream.event(records), LambdaContext("route"))
+    assert result == {"batchItemFailures": []}
+    assert table_items(ORDERS) == before
+
+
+def test_given_unmatched_request_then_manual_queue(aws):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    order_id = post(title="咨询一个问题", content="请问办事大厅周六开门吗")
+    stream.deliver()
+    order = orders.get_order(order_id)
+    assert order.status.value == "manual" and order.department is None
+
+
+def test_given_failing_record_then_reported_as_batch_item_failure(aws, monkeypatch):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    post("a")
+    post("b")
+    records = stream.pending()
+    from minyi import dispatch
+
+    real = dispatch.store.transition
+    calls = []
+
+    def flaky(order, *args, **kwargs):
+        calls.append(order.order_id)
+        if len(calls) == 2:
+            raise RuntimeError("throttled")
+        return real(order, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch.store, "transition", flaky)
+    from tests.conftest import handler
+    from infra.events import LambdaContext
+
+    result = handler("RouteFunction")(stream.event(records), LambdaContext("route"))
+    assert result["batchItemFailures"] == [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]
+
+
+def test_given_overdue_order_when_swept_then_overdue_with_escalation_once(aws, monkeypatch):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    order_id = post()
+    stream.deliver()
+    due = orders.get_order(order_id).due_at
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the sweep must not Scan")
+
+    monkeypatch.setattr(pynamodb.connection.base.Connection, "scan", no_scan)
+    assert scheduled("SlaCheckFunction", due - timedelta(minutes=1)) == {}
+    outcome = scheduled("SlaCheckFunction", due + timedelta(minutes=1))
+    assert outcome == {"escalated": 1}
+    order = orders.get_order(order_id)
+    assert order.status.value == "overdue" and order.overdue_at is not None
+    assert orders.audit_trail(order_id)[-1]["action"] == "escalated_overdue"
+    monkeypatch.undo()
+    before = table_items(ORDERS)
+    monkeypatch.setattr(pynamodb.connection.base.Connection, "scan", no_scan)
+    assert scheduled("SlaCheckFunction", due + timedelta(minutes=6)) == {}
+    monkeypatch.undo()
+    assert table_items(ORDERS) == before
+
+
+def test_given_order_the_stream_never_delivered_when_swept_then_dispatched_late(aws):
+    import_sample_duty_list()
+    order_id = post()  # no stream delivery: as if the trigger had lost it
+    now = clock.now()
+    assert scheduled("SlaCheckFunction", now + timedelta(minutes=1)) == {}
+    assert scheduled("SlaCheckFunction", now + timedelta(minutes=6)) == {"dispatched_late": 1}
+    order = orders.get_order(order_id)
+    assert order.status.value == "dispatched"
+    assert orders.audit_trail(order_id)[-1]["actor"] == "sla_check"
+
+
+def test_sweep_uses_event_time_in_shanghai(aws):
+    result = scheduled("SlaCheckFunction", datetime(2026, 11, 26, 1, 0, tzinfo=SHANGHAI))
+    assert result == {}
