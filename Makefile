@@ -14,6 +14,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
 export AWS_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help venv lint test test-fast run build bench clean
 

@@ -11,6 +11,7 @@ schedules fire on a compressed clock. Everything is read from template.yaml.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import multiprocessing
 import os
@@ -59,7 +60,7 @@ class MotoServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1)  # noqa: S310 - loopback
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1)
                 return
             except OSError:
                 if self.process.poll() is not None:
@@ -118,10 +119,8 @@ class FunctionPool:
 
     def stop(self) -> None:
         for process, conn in self.all:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
             process.join(2)
             if process.is_alive():
                 process.kill()
@@ -138,7 +137,7 @@ class LocalStack:
         os.environ.update({
             "AWS_ENDPOINT_URL": self.moto.endpoint,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             # newer botocore routes DynamoDB Streams to account-scoped hosts moto does not serve
@@ -227,7 +226,7 @@ class LocalStack:
                 raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
                 self._reply(int(result["statusCode"]), headers, raw)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
         return Handler
 
@@ -274,7 +273,8 @@ class LocalStack:
                 return
             self.stop_event.wait(min(0.2 * 2 ** attempt, 5))
 
-    def _dead_letter(self, source: StreamSource, arn: str, shard_id: str, batch: list[dict], attempts: int, sqs: Any) -> None:
+    def _dead_letter(self, source: StreamSource, arn: str, shard_id: str, batch: list[dict], attempts: int,
+                     sqs: Any) -> None:
         _say(f"! {source.event_name}: {len(batch)} record(s) exhausted retries; sent to the on-failure queue")
         if not source.on_failure_queue:
             return

@@ -3,7 +3,6 @@ aggregated. A data file, not code: a new channel is a registry entry."""
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from importlib import resources
 from typing import Literal

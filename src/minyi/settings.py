@@ -4,7 +4,7 @@ variable fails at cold start with a clear message, not mid-request."""
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 from pydantic import BaseModel, Field
 
@@ -29,16 +29,16 @@ def _from_env[T: BaseModel](model: type[T]) -> T:
     return model.model_validate(values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def orders_settings() -> OrdersSettings:
     return _from_env(OrdersSettings)
 
 
-@lru_cache(maxsize=None)
+@cache
 def route_settings() -> RouteSettings:
     return _from_env(RouteSettings)
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_settings() -> ReportSettings:
     return _from_env(ReportSettings)

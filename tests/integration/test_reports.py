@@ -9,7 +9,14 @@ import pytest
 from minyi import clock
 from minyi.clock import SHANGHAI
 from tests.conftest import REGION
-from tests.helpers import StreamReader, call_api, import_sample_duty_list, request_body, scheduled, table_items
+from tests.helpers import (
+    StreamReader,
+    call_api,
+    import_sample_duty_list,
+    request_body,
+    scheduled,
+    table_items,
+)
 
 BUCKET = "minyi-test-reportsbucket"
 
@@ -81,7 +88,7 @@ def test_daily_schedule_builds_yesterdays_report(aws):
     at = datetime(2026, 11, 27, 1, 0, tzinfo=SHANGHAI)
     result = scheduled("ReportFunction", at)
     assert result["period"] == "2026-11-26"
-    status, report, _ = call_api("ReportFunction", "GET", f"/reports/{result['report_id']}")
+    _status, report, _ = call_api("ReportFunction", "GET", f"/reports/{result['report_id']}")
     assert report["status"] == "ready"
     assert download(report["url"]).decode("utf-8-sig").splitlines()[-1] == "合计,0,0,0,0,0,0"
 

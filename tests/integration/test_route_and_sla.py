@@ -8,7 +8,14 @@ import pynamodb.connection.base
 from minyi import clock
 from minyi.clock import SHANGHAI
 from minyi.dal import orders
-from tests.helpers import StreamReader, call_api, import_sample_duty_list, request_body, scheduled, table_items
+from tests.helpers import (
+    StreamReader,
+    call_api,
+    import_sample_duty_list,
+    request_body,
+    scheduled,
+    table_items,
+)
 
 ORDERS = "minyi-test-OrdersTable"
 
@@ -46,8 +53,8 @@ def test_given_redelivered_record_then_nothing_changes(aws):
     stream = StreamReader(aws, "RouteFunction")
     post()
     records = stream.pending()
-    from tests.conftest import handler
     from infra.events import LambdaContext
+    from tests.conftest import handler
 
     handler("RouteFunction")(stream.event(records), LambdaContext("route"))
     before = table_items(ORDERS)
@@ -83,8 +90,8 @@ def test_given_failing_record_then_reported_as_batch_item_failure(aws, monkeypat
         return real(order, *args, **kwargs)
 
     monkeypatch.setattr(dispatch.store, "transition", flaky)
-    from tests.conftest import handler
     from infra.events import LambdaContext
+    from tests.conftest import handler
 
     result = handler("RouteFunction")(stream.event(records), LambdaContext("route"))
     assert result["batchItemFailures"] == [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]

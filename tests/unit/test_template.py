@@ -1,0 +1,66 @@
+"""Properties of template.yaml that the standards require."""
+
+import json
+
+from infra import template as cfn
+
+TEMPLATE = cfn.load()
+RESOURCES = TEMPLATE["Resources"]
+
+
+def statements():
+    for lid, resource in RESOURCES.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy.get("Statement", []):
+                    yield lid, statement
+
+
+def test_every_function_has_its_own_least_privilege_policy():
+    functions = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert {lid for lid, _ in statements()} == set(functions)
+    for lid, statement in statements():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), (lid, actions)
+        assert statement["Resource"] != "*", lid
+
+
+def test_tables_have_point_in_time_recovery_and_encryption():
+    tables = cfn.resources_of(TEMPLATE, "AWS::DynamoDB::Table")
+    assert set(tables) == {"OrdersTable", "DutyListTable", "ReportsTable"}
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_bucket_is_private_and_encrypted():
+    bucket = RESOURCES["ReportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+
+
+def test_all_functions_share_one_layer_and_no_proxy_routes():
+    functions = cfn.functions(TEMPLATE)
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
+    assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
+    for fn in functions:
+        assert fn.module_file.exists(), fn.logical_id
+        assert all("{proxy+}" not in route.path for route in fn.api_routes)
+
+
+def test_schedules_and_triggers():
+    by_id = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
+    assert [s.expression for s in by_id["SlaCheckFunction"].schedules] == ["rate(5 minutes)"]
+    assert [s.expression for s in by_id["ReportFunction"].schedules] == ["cron(0 17 * * ? *)"]  # 01:00 +08:00
+    route = by_id["RouteFunction"].streams[0]
+    assert route.table == "OrdersTable" and route.on_failure_queue == "RouteDeadLetterQueue"
+    assert route.report_item_failures and route.max_retries >= 1
+    assert json.dumps(route.filters[0]).count("order") == 1
+
+
+def test_no_secret_literals_in_template():
+    text = cfn.TEMPLATE.read_text(encoding="utf-8").lower()
+    for word in ("password:", "secret:", "apikey:", "api_key:"):
+        assert word not in text
