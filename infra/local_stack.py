@@ -231,25 +231,37 @@ class LocalStack:
         return Handler
 
     # ------------------------------------------------------------ DynamoDB streams
+    def _keep_running(self, name: str, loop: Any, *args: Any) -> None:
+        """An event source mapping or schedule does not stop on an error: report it, go on."""
+        while not self.stop_event.is_set():
+            try:
+                loop(*args)
+            except Exception as error:
+                _say(f"! {name}: {type(error).__name__}: {error}; retrying")
+                self.stop_event.wait(1)
+
     def _poll_stream(self, fn: Function, source: StreamSource) -> None:
         import boto3
 
         streams = boto3.client("dynamodbstreams", region_name=self.region)
         sqs = boto3.client("sqs", region_name=self.region)
         arn = self.provisioned.attributes[(source.table, "StreamArn")]
-        iterators: dict[str, str | None] = {}
+        last_seen: dict[str, str | None] = {}
         pool = self.pools[fn.logical_id]
         while not self.stop_event.is_set():
             for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                if shard["ShardId"] not in iterators:
-                    iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            for shard_id, iterator in list(iterators.items()):
-                if iterator is None:
+                shard_id = shard["ShardId"]
+                # A fresh iterator after the last record seen, on every poll: moto swaps in a
+                # copy of the table (and of its stream shard) when it cancels a transaction,
+                # and an iterator taken before that would read the stale copy forever.
+                position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last_seen[shard_id]}
+                            if last_seen.get(shard_id) else {"ShardIteratorType": "TRIM_HORIZON"})
+                iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)["ShardIterator"]
+                records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+                if not records:
                     continue
-                page = streams.get_records(ShardIterator=iterator, Limit=1000)
-                iterators[shard_id] = page.get("NextShardIterator")
-                wanted = [r for r in page["Records"]
+                last_seen[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                wanted = [r for r in records
                           if not source.filters or any(events.matches_filter(f, r) for f in source.filters)]
                 for start in range(0, len(wanted), source.batch_size):
                     self._deliver(pool, source, arn, shard_id, wanted[start:start + source.batch_size], sqs)
@@ -319,9 +331,11 @@ class LocalStack:
         self.seed_duty_list()
         for fn in self.functions:
             for source in fn.streams:
-                threading.Thread(target=self._poll_stream, args=(fn, source), daemon=True).start()
+                threading.Thread(target=self._keep_running, daemon=True,
+                                 args=(f"{fn.logical_id}.{source.event_name}", self._poll_stream, fn, source)).start()
             for source in fn.schedules:
-                threading.Thread(target=self._fire_schedule, args=(fn, source), daemon=True).start()
+                threading.Thread(target=self._keep_running, daemon=True,
+                                 args=(f"{fn.logical_id}.{source.event_name}", self._fire_schedule, fn, source)).start()
         (self.log_dir / "stack.json").write_text(json.dumps({
             "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "region": self.region,
             "resources": self.provisioned.refs}, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -51,15 +51,18 @@ class StreamReader:
         self.source = self.fn.streams[0]
         self.arn = provisioned.attributes[(self.source.table, "StreamArn")]
         self.client = boto3.client("dynamodbstreams", region_name=REGION)
-        shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.iterator = self.client.get_shard_iterator(
-            StreamArn=self.arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.last_seen: str | None = None
 
     def pending(self) -> list[dict]:
-        page = self.client.get_records(ShardIterator=self.iterator)
-        self.iterator = page["NextShardIterator"]
-        return [r for r in page["Records"]
-                if any(events.matches_filter(f, r) for f in self.source.filters)]
+        # a fresh iterator each read: moto replaces the shard object when it cancels a transaction
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_seen}
+                    if self.last_seen else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = self.client.get_shard_iterator(StreamArn=self.arn, ShardId=self.shard, **position)["ShardIterator"]
+        records = self.client.get_records(ShardIterator=iterator)["Records"]
+        if records:
+            self.last_seen = records[-1]["dynamodb"]["SequenceNumber"]
+        return [r for r in records if any(events.matches_filter(f, r) for f in self.source.filters)]
 
     def event(self, records: list[dict]) -> dict:
         return events.stream_event(records, self.arn, REGION)

@@ -1,0 +1,97 @@
+"""Starts the real local stack (`python -m infra.local_stack`, what `make run` runs)
+on free ports and talks to it over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    raw: bytes
+
+
+class Stack:
+    def __init__(self, base: str, state_dir: Path) -> None:
+        self.base = base
+        self.state_dir = state_dir
+
+    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Answer:
+        data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else None)
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                payload, status, got = response.read(), response.status, dict(response.headers)
+        except urllib.error.HTTPError as error:
+            payload, status, got = error.read(), error.code, dict(error.headers)
+        try:
+            decoded = json.loads(payload) if payload else None
+        except ValueError:
+            decoded = None
+        return Answer(status, decoded, got, payload)
+
+    def wait_for(self, check, timeout: float = 15.0, interval: float = 0.3):
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
+            time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    state_dir = tmp_path_factory.mktemp("local-stack")
+    env = {**os.environ, "PORT": "0", "MINYI_LOCAL_DIR": str(state_dir),
+           # the 5-minute sweep every second, so overdue handling is visible in a test
+           "LOCAL_SCHEDULE_COMPRESSION": "300"}
+    for name in ("AWS_ENDPOINT_URL", "ORDERS_TABLE", "DUTY_LIST_TABLE", "REPORTS_TABLE", "REPORTS_BUCKET"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = None
+    lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("READY "):
+            base = line.split()[1]
+            break
+    if base is None:
+        process.kill()
+        raise RuntimeError("local stack did not start:\n" + "".join(lines))
+    yield Stack(base, state_dir)
+    process.send_signal(signal.SIGTERM)
+    try:
+        rest, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    (state_dir / "stack.out").write_text("".join(lines) + rest, encoding="utf-8")
+    assert process.returncode == 0, rest
+    assert "stopped" in rest
