@@ -4,22 +4,19 @@ Triggered by the orders table's DynamoDB stream (INSERT of an order item only, b
 the event source's filter), so the order's own write is the dispatch trigger:
 there is no second write that could be lost between intake and routing."""
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from minyi import clock
+from minyi.batch import process_stream
 from minyi.dispatch import dispatch_order
 from minyi.duty_list import CachedDutyList
+from minyi.models.events import StreamRecord
 from minyi.observability import logger, metrics, tracer
 from minyi.settings import route_settings
 
-settings = route_settings()
-duty_list = CachedDutyList(ttl=settings.duty_list_cache_seconds)
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 
 
-def _dispatch(record: DynamoDBRecord) -> None:
-    order_id = record.dynamodb.new_image["order_id"]
+def _dispatch(record: StreamRecord) -> None:
+    order_id = record.new_string("order_id")
     order = dispatch_order(order_id, duty_list.get(), clock.now(), actor="route")
     if order is not None:
         metrics.add_metric(name=f"Orders_{order.status.value}", unit="Count", value=1)
@@ -31,4 +28,4 @@ def _dispatch(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event, context):
-    return process_partial_response(event=event, record_handler=_dispatch, processor=processor, context=context)
+    return process_stream(event, _dispatch)

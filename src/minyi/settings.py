@@ -18,10 +18,15 @@ class RouteSettings(OrdersSettings):
     duty_list_cache_seconds: float = Field(default=60, ge=0)
 
 
-class ReportSettings(OrdersSettings):
+class ReportSettings(BaseModel):
     reports_table: str = Field(min_length=1)
     reports_bucket: str = Field(min_length=1)
+    # presigned download links live at most 15 minutes
     report_url_seconds: int = Field(default=900, ge=60, le=900)
+
+
+class ReportBuildSettings(ReportSettings, OrdersSettings):
+    pass
 
 
 def _from_env[T: BaseModel](model: type[T]) -> T:
@@ -42,3 +47,8 @@ def route_settings() -> RouteSettings:
 @cache
 def report_settings() -> ReportSettings:
     return _from_env(ReportSettings)
+
+
+@cache
+def report_build_settings() -> ReportBuildSettings:
+    return _from_env(ReportBuildSettings)

@@ -53,7 +53,7 @@ def test_all_functions_share_one_layer_and_no_proxy_routes():
 def test_schedules_and_triggers():
     by_id = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
     assert [s.expression for s in by_id["SlaCheckFunction"].schedules] == ["rate(5 minutes)"]
-    assert [s.expression for s in by_id["ReportFunction"].schedules] == ["cron(0 17 * * ? *)"]  # 01:00 +08:00
+    assert [s.expression for s in by_id["ReportBuildFunction"].schedules] == ["cron(0 17 * * ? *)"]  # 01:00 +08:00
     route = by_id["RouteFunction"].streams[0]
     assert route.table == "OrdersTable" and route.on_failure_queue == "RouteDeadLetterQueue"
     assert route.report_item_failures and route.max_retries >= 1

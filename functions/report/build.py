@@ -1,0 +1,28 @@
+"""Report builder: the reports table's stream builds each requested report; the daily
+schedule (01:00 Asia/Shanghai) builds yesterday's."""
+
+from minyi import clock, reports
+from minyi.batch import process_stream
+from minyi.models.events import ScheduledEvent, StreamRecord
+from minyi.observability import logger, metrics, tracer
+from minyi.settings import report_build_settings
+
+settings = report_build_settings()
+
+
+def _build(record: StreamRecord) -> None:
+    report = reports.build(record.new_string("report_id"), settings.reports_bucket, clock.now())
+    metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
+    logger.info("report built", extra={"report_id": report.report_id, "period": report.period})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event, context):
+    if "Records" in event:
+        return process_stream(event, _build)
+    scheduled = ScheduledEvent.model_validate(event)
+    report = reports.build_scheduled(clock.to_shanghai(scheduled.time), settings.reports_bucket)
+    metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
+    return {"report_id": report.report_id, "period": report.period}
