@@ -47,7 +47,7 @@ lint: venv $(SAM_VENV)/.installed
 	$(SAM) validate --lint --template-file template.yaml --region $(AWS_REGION)
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -v
 
 test-fast: venv
 	$(PY) -m pytest -m "not e2e"

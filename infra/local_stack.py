@@ -33,6 +33,7 @@ from infra import events
 from infra.lambda_worker import serve
 from infra.provision import Provisioned, function_environment, provision
 from infra.template import ROOT, Function, ScheduleSource, StreamSource, functions, load
+from minyi.ids import order_id_for
 
 PREFIX = "minyi-local"
 MAX_API_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
@@ -360,7 +361,7 @@ def _banner(stack: LocalStack) -> str:
         "",
         "Try:",
         f"  curl -s -X POST {base}/channels/12345/requests -H 'Content-Type: application/json' -d '{sample}'",
-        f"  curl -s {base}/orders/<order_id>",
+        f"  curl -s {base}/orders/{order_id_for('12345', 'demo-1')}",
         f"  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -d '{{\"period\": \""
         f"{datetime.now(UTC).strftime('%Y-%m')}\"}}'",
         f"  curl -s {base}/reports/<report_id>",

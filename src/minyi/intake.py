@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from datetime import datetime
 
@@ -13,19 +11,13 @@ from minyi import clock
 from minyi.channels import channel
 from minyi.dal import orders as store
 from minyi.errors import MalformedBody, NotFound, PayloadTooLarge, ValidationFailed, validation_details
+from minyi.ids import order_id_for
 from minyi.models.order import ChannelRequest, OrderStatusView, WorkOrder
 
 MAX_BODY_BYTES = 256 * 1024
 # If the stream that triggers dispatch loses an order, the SLA sweep dispatches it
 # once this much time has passed since intake.
 DISPATCH_WATCHDOG_SECONDS = 300
-
-
-def order_id_for(channel_id: str, external_id: str, attempt: int = 0) -> str:
-    """A deterministic id, so a retried or concurrent duplicate lands on the same
-    item and the conditional write lets exactly one through."""
-    seed = f"{channel_id}\x1f{external_id}\x1f{attempt}".encode()
-    return "MY" + base64.b32encode(hashlib.sha256(seed).digest()).decode()[:14]
 
 
 def parse_request(raw_body: bytes | str | None) -> ChannelRequest:
