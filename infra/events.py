@@ -84,6 +84,21 @@ def stream_event(records: list[dict[str, Any]], stream_arn: str, region: str) ->
     return {"Records": wrapped}
 
 
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """Messages as sqs.receive_message returns them, wrapped as Lambda gets them."""
+    return {"Records": [{
+        "messageId": m["MessageId"],
+        "receiptHandle": m["ReceiptHandle"],
+        "body": m["Body"],
+        "attributes": m.get("Attributes", {}),
+        "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    } for m in messages]}
+
+
 def scheduled_event(rule_name: str, region: str, at: datetime | None = None) -> dict[str, Any]:
     at = at or datetime.now(UTC)
     return {

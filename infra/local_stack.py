@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import queue
+import secrets
 import signal
 import socket
 import subprocess
@@ -32,10 +33,14 @@ from urllib.parse import parse_qs, urlsplit
 from infra import events
 from infra.lambda_worker import serve
 from infra.provision import Provisioned, function_environment, provision
-from infra.template import ROOT, Function, ScheduleSource, StreamSource, functions, load
+from infra.template import ROOT, Function, QueueSource, ScheduleSource, StreamSource, functions, load
 from minyi.ids import order_id_for
 
 PREFIX = "minyi-local"
+# Local time runs faster where waiting would make the stack useless to try out: these
+# replace a function's value for the variable when the template gives it one.
+LOCAL_ENV_COMPRESSION = {"REPLY_RETRY_DELAYS": "1,2,4,8", "CHANNEL_CONFIG_CACHE_SECONDS": "5"}
+OPEN311_LOCAL_KEY = "local-open311-key"
 MAX_API_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -127,6 +132,54 @@ class FunctionPool:
                 process.kill()
 
 
+class ChannelReceiver:
+    """Stands in for the channel systems' reply endpoints (统一回复): verifies each reply's
+    signature with the channel's secret and keeps it. `POST /_local/channels/<id>/fail-next?count=N`
+    makes the next N deliveries to that channel fail with 503, to watch the retries."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, str] = {}
+        self.fail_next: dict[str, int] = {}
+        self.received: list[dict] = []
+        self.lock = threading.Lock()
+
+    def handle(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if method == "GET" and parts == ["_local", "replies"]:
+            with self.lock:
+                return 200, list(self.received)
+        if len(parts) == 4 and parts[:2] == ["_local", "channels"] and method == "POST":
+            channel_id, action = parts[2], parts[3]
+            if channel_id not in self.secrets:
+                return 404, {"error": f"no channel {channel_id}"}
+            if action == "fail-next":
+                with self.lock:
+                    self.fail_next[channel_id] = int((query.get("count") or ["1"])[0])
+                return 200, {"channel": channel_id, "fail_next": self.fail_next[channel_id]}
+            if action == "replies":
+                return self._reply(channel_id, headers, body)
+        return 404, {"error": "no such local endpoint"}
+
+    def _reply(self, channel_id: str, headers: dict, body: bytes) -> tuple[int, Any]:
+        from minyi import auth
+        from minyi.clock import now
+        from minyi.errors import Unauthorized
+
+        with self.lock:
+            if self.fail_next.get(channel_id, 0) > 0:
+                self.fail_next[channel_id] -= 1
+                self.received.append({"channel": channel_id, "accepted": False})
+                return 503, {"error": "channel system unavailable (simulated)"}
+            try:
+                auth.verify(self.secrets[channel_id], headers, body, now())
+            except Unauthorized as error:
+                self.received.append({"channel": channel_id, "accepted": False, "error": error.message})
+                return 401, error.to_body()
+            self.received.append({"channel": channel_id, "accepted": True, "verified": True,
+                                  "delivery": headers.get("X-Minyi-Delivery"), "reply": json.loads(body)})
+            return 200, {"received": True}
+
+
 class LocalStack:
     def __init__(self, port: int, moto_port: int, compression: float, region: str) -> None:
         self.region = region
@@ -154,6 +207,7 @@ class LocalStack:
             self.pools[fn.logical_id] = FunctionPool(fn, self._function_env(fn), size, self.log_dir)
         self.routes = [(route, events.path_pattern(route.path), fn)
                        for fn in self.functions for route in fn.api_routes]
+        self.receiver = ChannelReceiver()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._http_handler())
         self.port = self.httpd.server_address[1]
 
@@ -165,7 +219,9 @@ class LocalStack:
 
     def _function_env(self, fn: Function) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "PATH", "HOME", "LANG"))}
-        env.update(function_environment(fn.properties, self.provisioned))
+        own = function_environment(fn.properties, self.provisioned)
+        env.update(own)
+        env.update({k: v for k, v in LOCAL_ENV_COMPRESSION.items() if k in own})
         env.update({
             "AWS_LAMBDA_FUNCTION_NAME": f"{PREFIX}-{fn.logical_id}",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.properties.get("MemorySize", 128)),
@@ -204,6 +260,11 @@ class LocalStack:
                     self._json(413, {"message": "Request Too Long"})
                     return
                 body = self.rfile.read(length) if length else None
+                if url.path.startswith("/_local/"):
+                    status, answer = stack.receiver.handle(self.command, url.path, parse_qs(url.query),
+                                                           dict(self.headers.items()), body or b"")
+                    self._json(status, answer)
+                    return
                 target = None
                 for route, pattern, fn in stack.routes:
                     if pattern.match(url.path) and route.method == self.command:
@@ -303,6 +364,27 @@ class LocalStack:
         }
         sqs.send_message(QueueUrl=self.provisioned.refs[source.on_failure_queue], MessageBody=json.dumps(message))
 
+    # ------------------------------------------------------------ SQS
+    def _poll_queue(self, fn: Function, source: QueueSource) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=self.region)
+        url = self.provisioned.refs[source.queue]
+        arn = self.provisioned.attributes[(source.queue, "Arn")]
+        pool = self.pools[fn.logical_id]
+        while not self.stop_event.is_set():
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+                                           WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                continue
+            status, result = pool.invoke(events.sqs_event(messages, arn, self.region))
+            if status != "ok":
+                continue  # every message becomes visible again after its visibility timeout
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures") or []}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
     # ------------------------------------------------------------ schedules
     def schedule_interval(self, expression: str) -> float:
         if expression.startswith("rate("):
@@ -328,12 +410,40 @@ class LocalStack:
         subprocess.run([str(minyi), "duty-list", "import", "--sample"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
+    def seed_channels(self) -> None:
+        """Dev secrets for every registry channel in SSM (as operators would put them),
+        with reply endpoints on the local channel receiver; also written to a git-ignored
+        file so that anyone can sign requests."""
+        from minyi.channels import registry
+        from minyi.dal import channel_config
+
+        path = next(v for fn in self.functions for k, v in self._function_env(fn).items()
+                    if k == "CHANNEL_CONFIG_PATH")
+        os.environ["CHANNEL_CONFIG_PATH"] = path
+        base = f"http://127.0.0.1:{self.port}"
+        secrets_out = {}
+        for channel_id in registry():
+            secret = secrets.token_hex(24)
+            config = channel_config.ChannelConfig(
+                secret=secret, reply_url=f"{base}/_local/channels/{channel_id}/replies",
+                api_keys=(OPEN311_LOCAL_KEY,) if channel_id == "open311" else ())
+            channel_config.put_config(channel_id, config)
+            secrets_out[channel_id] = secret
+        self.receiver.secrets = secrets_out
+        (self.log_dir / "channel-secrets.json").write_text(json.dumps({
+            "api": base, "parameter_path": path, "open311_api_key": OPEN311_LOCAL_KEY, "secrets": secrets_out},
+            ensure_ascii=False, indent=2), encoding="utf-8")
+
     def start(self) -> None:
         self.seed_duty_list()
+        self.seed_channels()
         for fn in self.functions:
             for source in fn.streams:
                 threading.Thread(target=self._keep_running, daemon=True,
                                  args=(f"{fn.logical_id}.{source.event_name}", self._poll_stream, fn, source)).start()
+            for source in fn.queues:
+                threading.Thread(target=self._keep_running, daemon=True,
+                                 args=(f"{fn.logical_id}.{source.event_name}", self._poll_queue, fn, source)).start()
             for source in fn.schedules:
                 threading.Thread(target=self._keep_running, daemon=True,
                                  args=(f"{fn.logical_id}.{source.event_name}", self._fire_schedule, fn, source)).start()
@@ -352,19 +462,26 @@ class LocalStack:
 
 def _banner(stack: LocalStack) -> str:
     base = f"http://127.0.0.1:{stack.port}"
-    sample = json.dumps({"external_id": "demo-1", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周",
-                         "citizen": {"name": "张三", "phone": "13800000000"}}, ensure_ascii=False)
+    secrets_file = stack.log_dir / "channel-secrets.json"
+    secret = json.loads(secrets_file.read_text(encoding="utf-8"))["secrets"]["12345"]
+    body = json.dumps({"external_id": "demo-1", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周",
+                       "citizen": {"name": "张三", "phone": "13800000000"}}, ensure_ascii=False)
     lines = [
         f"minyi-suban local stack: {base}  (moto server {stack.moto.endpoint}, region {stack.region})",
         "functions: " + ", ".join(f.logical_id for f in stack.functions),
-        f"logs: {stack.log_dir}/<Function>.log   resources: {stack.log_dir}/stack.json",
+        f"logs: {stack.log_dir}/<Function>.log   dev channel secrets: {secrets_file}",
         "",
-        "Try:",
-        f"  curl -s -X POST {base}/channels/12345/requests -H 'Content-Type: application/json' -d '{sample}'",
+        "Post a signed request (HMAC-SHA256 of \"<timestamp>.<body>\" with the channel's secret):",
+        f"  BODY='{body}'; TS=$(date +%s); SIG=$(printf '%s.%s' \"$TS\" \"$BODY\" | openssl dgst -sha256 "
+        f"-hmac '{secret}' -r | cut -d' ' -f1); curl -s -X POST {base}/channels/12345/requests "
+        "-H 'Content-Type: application/json' -H \"X-Minyi-Timestamp: $TS\" "
+        "-H \"X-Minyi-Signature: sha256=$SIG\" -d \"$BODY\"",
         f"  curl -s {base}/orders/{order_id_for('12345', 'demo-1')}",
-        f"  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -d '{{\"period\": \""
-        f"{datetime.now(UTC).strftime('%Y-%m')}\"}}'",
-        f"  curl -s {base}/reports/<report_id>",
+        "Any channel's sample:  .venv/bin/minyi channel post petition samples/channels/petition.json",
+        f"Open311:  curl -s {base}/open311/v2/services.json",
+        f"Reports:  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -d '{{\"period\": \""
+        f"{datetime.now(UTC).strftime('%Y-%m')}\"}}'   then  curl -s {base}/reports/<report_id>",
+        f"Replies received by the simulated channel systems:  curl -s {base}/_local/replies",
         "",
         f"READY {base}",
     ]

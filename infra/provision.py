@@ -4,6 +4,7 @@ secrets) on moto, in-process (tests) or over HTTP (local stack), and returns wha
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import boto3
@@ -74,13 +75,18 @@ def provision(template: dict, prefix: str, region: str, parameters: dict[str, st
 
     sqs = boto3.client("sqs", region_name=region)
     for lid, resource in resources_of(template, "AWS::SQS::Queue").items():
-        props = resolver.resolve(resource.get("Properties", {}))
+        props = resolver.resolve({k: v for k, v in resource.get("Properties", {}).items() if k != "RedrivePolicy"})
         name = physical_name(prefix, lid)
         attrs = {k: str(props[k]) for k in ("MessageRetentionPeriod", "VisibilityTimeout") if k in props}
         url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
         refs[lid] = url
         attributes[(lid, "Arn")] = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
         attributes[(lid, "QueueName")] = name
+    for lid, resource in resources_of(template, "AWS::SQS::Queue").items():
+        redrive = resource.get("Properties", {}).get("RedrivePolicy")
+        if redrive:  # after every queue exists, since it names another queue
+            policy = resolver.resolve(redrive)
+            sqs.set_queue_attributes(QueueUrl=refs[lid], Attributes={"RedrivePolicy": json.dumps(policy)})
 
     ssm = boto3.client("ssm", region_name=region)
     for lid, resource in resources_of(template, "AWS::SSM::Parameter").items():

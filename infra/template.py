@@ -65,6 +65,14 @@ class StreamSource:
 
 
 @dataclass
+class QueueSource:
+    queue: str  # logical id of the queue
+    event_name: str
+    batch_size: int
+    report_item_failures: bool
+
+
+@dataclass
 class ScheduleSource:
     expression: str
     event_name: str
@@ -78,6 +86,7 @@ class Function:
     properties: dict
     api_routes: list[ApiRoute] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
+    queues: list[QueueSource] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
 
     @property
@@ -129,6 +138,10 @@ def functions(template: dict | None = None) -> list[Function]:
                     on_failure_queue=failure["Fn::GetAtt"][0] if failure else None,
                     report_item_failures="ReportBatchItemFailures" in ev.get("FunctionResponseTypes", []),
                 ))
+            elif event["Type"] == "SQS":
+                fn.queues.append(QueueSource(
+                    queue=ev["Queue"]["Fn::GetAtt"][0], event_name=name, batch_size=int(ev.get("BatchSize", 10)),
+                    report_item_failures="ReportBatchItemFailures" in ev.get("FunctionResponseTypes", [])))
             elif event["Type"] == "Schedule":
                 fn.schedules.append(ScheduleSource(ev["Schedule"], name))
             else:

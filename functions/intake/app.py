@@ -1,21 +1,25 @@
-"""Intake function: channel webhooks and public order status, as a Chalice app used
-directly as the Lambda handler (Handler: app.app). API Gateway routes each path to
-this function with one SAM Api event per route; Chalice dispatches on resourcePath."""
-
-import json
+"""Intake function: channel webhooks, Open311 and public order status, as a Chalice
+app used directly as the Lambda handler (Handler: app.app). API Gateway routes each
+path to this function with one SAM Api event per route; Chalice dispatches on
+requestContext.resourcePath."""
 
 from chalice import Chalice, Response
 
-from minyi import clock, intake
+from minyi import clock, intake, open311
 from minyi.errors import DomainError
+from minyi.http import error_response, json_response, uniform_errors
 from minyi.observability import logger, metrics, tracer
+
+# Accept every content type here and answer a wrong one with our own 415, in our error shape.
+ANY_BODY = ["application/json", "text/json", "application/x-www-form-urlencoded", "text/plain",
+            "multipart/form-data", "application/xml", "text/xml", "application/octet-stream"]
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def _handle(event, context):
-    return Chalice.__call__(app, event, context)
+    return uniform_errors(Chalice.__call__(app, event, context))
 
 
 class IntakeApp(Chalice):
@@ -26,29 +30,22 @@ class IntakeApp(Chalice):
 
 
 app = IntakeApp(app_name="minyi-intake")
-JSON = "application/json"
 
 
-def _json(body: dict, status: int) -> Response:
-    # Chinese stays readable in the body: UTF-8, not \u escapes
-    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
-                    headers={"Content-Type": "application/json; charset=utf-8"})
+def _headers() -> dict[str, str]:
+    return dict(app.current_request.headers.items())
 
 
-def _error(error: DomainError) -> Response:
-    return _json(error.to_body(), error.status)
-
-
-@app.route("/channels/{channel}/requests", methods=["POST"], content_types=[JSON])
+@app.route("/channels/{channel}/requests", methods=["POST"], content_types=ANY_BODY)
 def post_request(channel: str) -> Response:
     try:
-        order, created = intake.accept(channel, app.current_request.raw_body, clock.now())
+        order, created = intake.accept(channel, app.current_request.raw_body, _headers(), clock.now())
     except DomainError as error:
-        logger.info("request rejected", extra={"channel": channel, "code": error.code})
-        return _error(error)
+        logger.info("request rejected", extra={"channel": channel, "code": error.code, "status": error.status})
+        return error_response(error)
     metrics.add_metric(name="OrdersCreated" if created else "DuplicateRequests", unit="Count", value=1)
     logger.info("order stored" if created else "duplicate request", extra={"order_id": order.order_id})
-    return _json({"order_id": order.order_id, "status": order.status.value}, 201 if created else 200)
+    return json_response(intake.acknowledgement(order), 201 if created else 200)
 
 
 @app.route("/orders/{order_id}", methods=["GET"])
@@ -56,5 +53,34 @@ def get_order(order_id: str) -> Response:
     try:
         view = intake.public_status(order_id)
     except DomainError as error:
-        return _error(error)
-    return _json(view.model_dump(mode="json"), 200)
+        return error_response(error)
+    return json_response(view.model_dump(mode="json"))
+
+
+# ------------------------------------------------------------------ Open311 GeoReport v2
+# API Gateway path parameters are whole segments, so "{service_code}.json" is one
+# parameter ("CJ-SZ-GG.json") whose format suffix the domain splits off.
+
+def _open311(call, *args) -> Response:
+    try:
+        status, body, content_type = call(*args)
+    except open311.Open311Error as error:
+        status, body, content_type = error.answer()
+    return Response(body=body, status_code=status, headers={"Content-Type": content_type})
+
+
+@app.route("/open311/v2/services/{document}", methods=["GET"])
+def open311_service(document: str) -> Response:
+    return _open311(open311.service_definition, document)
+
+
+@app.route("/open311/v2/{document}", methods=["GET", "POST"], content_types=ANY_BODY)
+def open311_collection(document: str) -> Response:
+    request = app.current_request
+    return _open311(open311.collection, request.method, document, request.query_params or {},
+                    request.raw_body or b"", _headers(), clock.now())
+
+
+@app.route("/open311/v2/requests/{document}", methods=["GET"])
+def open311_request(document: str) -> Response:
+    return _open311(open311.request_by_id, document)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from minyi import clock
+from minyi import clock, related
 from minyi.dal import orders as store
 from minyi.models.duty import DutyList, Matter
 from minyi.models.order import OrderStatus, WorkOrder
@@ -38,9 +38,16 @@ def match(duty_list: DutyList, text: str) -> MatchResult:
     return MatchResult(matter, round(best / (best + runner_up), 4), float(best))
 
 
+CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
+
+
 def decide(order: WorkOrder, duty_list: DutyList | None, now: datetime) -> WorkOrder:
     """The dispatched (or manual) form of a received order. Pure: no I/O."""
-    result = match(duty_list, order.text) if duty_list else MatchResult(None, 0.0, 0.0)
+    chosen = duty_list.by_code(order.requested_matter) if duty_list and order.requested_matter else None
+    if chosen is not None:
+        result = MatchResult(chosen, CHOSEN_CONFIDENCE, 0.0)
+    else:
+        result = match(duty_list, order.text) if duty_list else MatchResult(None, 0.0, 0.0)
     if result.matter is None or result.confidence < AUTO_DISPATCH_THRESHOLD:
         return order.model_copy(update={
             "status": OrderStatus.MANUAL,
@@ -68,6 +75,10 @@ def dispatch_order(order_id: str, duty_list: DutyList | None, now: datetime, act
     if order is None or order.status is not OrderStatus.RECEIVED:
         return order
     decided = decide(order, duty_list, now)
+    if decided.status is OrderStatus.DISPATCHED:
+        merged = related.merge_into_open_order(decided, now, actor)
+        if merged is not None:
+            return merged
     timer = clock.epoch(decided.due_at) if decided.due_at else None
     detail = {"matter_code": decided.matter_code, "department": decided.department,
               "confidence": decided.match_score, "duty_list_version": decided.duty_list_version}

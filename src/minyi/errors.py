@@ -32,6 +32,21 @@ class MalformedBody(DomainError):
     code = "malformed_json"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

@@ -7,16 +7,19 @@ in one transaction and read back with one query.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 import time
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -29,7 +32,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from minyi import clock
-from minyi.models.order import Citizen, OrderStatus, WorkOrder
+from minyi.models.order import Citizen, OrderStatus, Reply, WorkOrder
 
 TIMER_SHARDS = 4
 ORDER_SK = "ORDER"
@@ -55,6 +58,28 @@ class MonthIndex(GlobalSecondaryIndex["OrderRecord"]):
         projection = IncludeProjection(["order_id", "status", "department", "channel", "overdue_at"])
 
     month = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class RelatedByPhoneIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """related_phone: orders of one matter from one (hashed) phone, by receipt time (并单)."""
+
+    class Meta:
+        index_name = "related_phone"
+        projection = IncludeProjection(["order_id", "status"])
+
+    rel_phone = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
+class RelatedByAddressIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """related_address: orders of one matter about one (hashed, normalised) address."""
+
+    class Meta:
+        index_name = "related_address"
+        projection = IncludeProjection(["order_id", "status"])
+
+    rel_address = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
 
 
@@ -90,10 +115,22 @@ class OrderRecord(_OrdersTableModel):
     overdue_at = UnicodeAttribute(null=True)
     timer_shard = UnicodeAttribute(null=True)
     timer_at = NumberAttribute(null=True)
+    urgent = BooleanAttribute(null=True)
+    requested_matter = UnicodeAttribute(null=True)
+    citizen_id_number = UnicodeAttribute(null=True)
+    raw_payload = UnicodeAttribute(null=True)
+    parent_order_id = UnicodeAttribute(null=True)
+    related_orders = ListAttribute(of=UnicodeAttribute, null=True)
+    rel_phone = UnicodeAttribute(null=True)
+    rel_address = UnicodeAttribute(null=True)
+    reply = UnicodeAttribute(null=True)  # the Reply as JSON
+    reply_status = UnicodeAttribute(null=True)  # duplicated out of `reply` for the stream filter
     version = VersionAttribute()
 
     timers = TimerIndex()
     by_month = MonthIndex()
+    related_phone = RelatedByPhoneIndex()
+    related_address = RelatedByAddressIndex()
 
 
 class AuditRecord(_OrdersTableModel):
@@ -118,7 +155,34 @@ _MUTABLE_FIELDS = (
     "dispatched_at",
     "due_at",
     "overdue_at",
+    "parent_order_id",
+    "related_orders",
+    "rel_phone",
+    "rel_address",
+    "reply",
+    "reply_status",
 )
+
+
+def related_keys(order: WorkOrder) -> tuple[str | None, str | None]:
+    """Keys of the related_* indexes (并单): the same matter from the same phone, or
+    about the same address. Hashed, so the index keys carry no personal data."""
+    if not order.matter_code:
+        return None, None
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+    phone = f"{order.matter_code}#{digest(order.citizen.phone)}"
+    address = normalized_address(order.address)
+    return phone, (f"{order.matter_code}#{digest(address)}" if address else None)
+
+
+def normalized_address(address: str | None) -> str | None:
+    if not address:
+        return None
+    kept = "".join(ch for ch in address if ch.isalnum())
+    return kept if len(kept) >= 6 else None  # "梅林镇" alone says nothing about one place
 
 
 def _order_key(order_id: str) -> str:
@@ -158,6 +222,15 @@ def _record_of(order: WorkOrder) -> OrderRecord:
         dispatched_at=_time(order.dispatched_at),
         due_at=_time(order.due_at),
         overdue_at=_time(order.overdue_at),
+        urgent=order.urgent,
+        requested_matter=order.requested_matter,
+        citizen_id_number=order.citizen.id_number,
+        parent_order_id=order.parent_order_id,
+        related_orders=order.related_orders or None,
+        rel_phone=related_keys(order)[0],
+        rel_address=related_keys(order)[1],
+        reply=order.reply.model_dump_json() if order.reply else None,
+        reply_status=order.reply.status.value if order.reply else None,
     )
 
 
@@ -171,7 +244,7 @@ def _order_of(record: OrderRecord) -> WorkOrder:
         external_id=record.external_id,
         title=record.title,
         content=record.content,
-        citizen=Citizen(name=record.citizen_name, phone=record.citizen_phone),
+        citizen=Citizen(name=record.citizen_name, phone=record.citizen_phone, id_number=record.citizen_id_number),
         address=record.address,
         received_at=clock.parse_iso(record.received_at),
         status=OrderStatus(record.status),
@@ -184,6 +257,11 @@ def _order_of(record: OrderRecord) -> WorkOrder:
         dispatched_at=when(record.dispatched_at),
         due_at=when(record.due_at),
         overdue_at=when(record.overdue_at),
+        urgent=bool(record.urgent),
+        requested_matter=record.requested_matter,
+        parent_order_id=record.parent_order_id,
+        related_orders=list(record.related_orders or []),
+        reply=Reply.model_validate_json(record.reply) if record.reply else None,
         version=int(record.version or 1),
     )
 
@@ -217,10 +295,13 @@ def _connection() -> Connection:
     return OrderRecord._get_connection().connection
 
 
-def insert_order(order: WorkOrder, timer_at: int, actor: str, detail: dict[str, Any]) -> bool:
-    """Store a new order and its `received` audit record atomically, with its first
-    timer armed. False when an order with this id already exists."""
+def insert_order(order: WorkOrder, timer_at: int, actor: str, detail: dict[str, Any],
+                 raw_payload: str | None = None) -> bool:
+    """Store a new order (with the channel's original payload, 原始报文) and its
+    `received` audit record atomically, with its first timer armed. False when an
+    order with this id already exists."""
     record = _record_of(order)
+    record.raw_payload = raw_payload
     record.timer_shard = timer_shard(order.order_id)
     record.timer_at = timer_at
     audit = _audit(order.order_id, "received", actor, order.received_at, None, order.status.value, detail)
@@ -243,31 +324,75 @@ def get_order(order_id: str) -> WorkOrder | None:
     return _order_of(record)
 
 
-def transition(order: WorkOrder, expected: OrderStatus, *, action: str, actor: str, at: datetime,
-               timer_at: int | None, detail: dict[str, Any] | None = None) -> bool:
-    """Write `order`'s new state if the stored one is still `expected` at the same
-    version, with one audit record, in one transaction. False if someone else moved
-    the order first (the caller re-reads and decides)."""
-    record = _record_of(order)
-    record.version = order.version
-    actions = [getattr(OrderRecord, name).set(getattr(record, name))
-               for name in _MUTABLE_FIELDS if getattr(record, name) is not None]
-    actions += [getattr(OrderRecord, name).remove()
-                for name in _MUTABLE_FIELDS if getattr(record, name) is None]
-    if timer_at is None:
-        actions += [OrderRecord.timer_shard.remove(), OrderRecord.timer_at.remove()]
-    else:
-        actions += [OrderRecord.timer_shard.set(timer_shard(order.order_id)), OrderRecord.timer_at.set(timer_at)]
-    audit = _audit(order.order_id, action, actor, at, expected.value, order.status.value, detail)
+@dataclass(frozen=True)
+class Change:
+    """One order's move from `expected` to `order.status`, with the timer to arm
+    (None disarms) and what the audit record says about it."""
+
+    order: WorkOrder
+    expected: OrderStatus | tuple[OrderStatus, ...]
+    action: str
+    timer_at: int | None = None
+    detail: dict[str, Any] | None = None
+    keep_timer: bool = False
+
+
+def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
+    """Write every change and one audit record per change in one transaction, each
+    conditional on the stored status still being the expected one at the same
+    version. False if someone else moved any of them first (the caller re-reads)."""
     try:
         with TransactWrite(connection=_connection()) as tx:
-            tx.update(record, actions=actions, condition=OrderRecord.status == expected.value)
-            tx.save(audit)
+            for change in changes:
+                record = _record_of(change.order)
+                record.version = change.order.version
+                actions = [getattr(OrderRecord, name).set(getattr(record, name))
+                           for name in _MUTABLE_FIELDS if getattr(record, name) is not None]
+                actions += [getattr(OrderRecord, name).remove()
+                            for name in _MUTABLE_FIELDS if getattr(record, name) is None]
+                if change.keep_timer:
+                    pass
+                elif change.timer_at is None:
+                    actions += [OrderRecord.timer_shard.remove(), OrderRecord.timer_at.remove()]
+                else:
+                    actions += [OrderRecord.timer_shard.set(timer_shard(change.order.order_id)),
+                                OrderRecord.timer_at.set(change.timer_at)]
+                expected = change.expected if isinstance(change.expected, tuple) else (change.expected,)
+                tx.update(record, actions=actions,
+                          condition=OrderRecord.status.is_in(*[status.value for status in expected]))
+                tx.save(_audit(change.order.order_id, change.action, actor, at, expected[0].value
+                               if len(expected) == 1 else None, change.order.status.value, change.detail))
     except TransactWriteError as error:
         if _conditional_failure(error):
             return False
         raise
     return True
+
+
+def related_candidates(phone_key: str | None, address_key: str | None, since: datetime) -> list[str]:
+    """Ids of orders under either related key received since `since`, oldest first."""
+    found: dict[str, str] = {}
+    low = clock.iso(since)
+    if phone_key:
+        for item in OrderRecord.related_phone.query(phone_key, OrderRecord.received_at >= low):
+            found[item.order_id] = item.received_at
+    if address_key:
+        for item in OrderRecord.related_address.query(address_key, OrderRecord.received_at >= low):
+            found[item.order_id] = item.received_at
+    return sorted(found, key=found.__getitem__)
+
+
+def get_order_with_raw(order_id: str) -> tuple[WorkOrder, str | None] | None:
+    try:
+        record = OrderRecord.get(_order_key(order_id), ORDER_SK, consistent_read=True)
+    except OrderRecord.DoesNotExist:
+        return None
+    return _order_of(record), record.raw_payload
+
+
+def transition(order: WorkOrder, expected: OrderStatus, *, action: str, actor: str, at: datetime,
+               timer_at: int | None, detail: dict[str, Any] | None = None) -> bool:
+    return commit([Change(order, expected, action, timer_at, detail)], actor=actor, at=at)
 
 
 def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:

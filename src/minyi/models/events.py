@@ -45,3 +45,12 @@ class StreamRecord(BaseModel):
         """A string attribute of the new image (the only kind the stream handlers read)."""
         image = self.dynamodb.new_image or {}
         return image[name]["S"]
+
+
+class ReplyDelivery(BaseModel):
+    """A message on the reply retry queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str = Field(pattern=r"^[A-Z0-9]{4,64}$")
+    attempt: int = Field(ge=2, le=20)

@@ -26,6 +26,23 @@ Phone = Annotated[
 ]
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id_number(value: str) -> str:
+    """居民身份证号码 (GB 11643): 17 digits and an ISO 7064 MOD 11-2 check character."""
+    value = value.strip().upper()
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        raise ValueError("an ID-card number is 17 digits and a check digit or X")
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True)) % 11]
+    if value[17] != check:
+        raise ValueError("the ID-card number's check digit is wrong")
+    return value
+
+
+IdNumber = Annotated[str, AfterValidator(_id_number)]
+
+
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         # channels in China send local wall-clock time without an offset
@@ -40,6 +57,7 @@ class OrderStatus(StrEnum):
     RECEIVED = "received"  # 已受理, waiting for dispatch
     DISPATCHED = "dispatched"  # 已派发 to a lead department
     MANUAL = "manual"  # 待人工分拨: no confident match, an operator dispatches it
+    MERGED = "merged"  # 已并单: linked to an open order about the same matter, handled with it
     OVERDUE = "overdue"  # 已超期: the deadline passed before completion
 
 
@@ -50,6 +68,7 @@ class Citizen(BaseModel):
 
     name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
     phone: Phone
+    id_number: IdNumber | None = None
 
 
 class ChannelRequest(BaseModel):
@@ -63,6 +82,31 @@ class ChannelRequest(BaseModel):
     citizen: Citizen
     address: Annotated[Text, StringConstraints(max_length=200)] | None = None
     received_at: AwareTime | None = None
+    urgent: bool = False
+    requested_matter: str | None = None  # a matter the caller chose (an Open311 service_code)
+
+
+class ReplyStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"  # 待审核: the channel's reviewer must approve it first
+    APPROVED = "approved"  # approved; its delivery to the channel starts
+    RETRYING = "retrying"  # a delivery failed; retried with backoff
+    DELIVERED = "delivered"
+    DEAD_LETTERED = "dead_lettered"  # every try failed; parked in the dead-letter queue
+
+
+class Reply(BaseModel):
+    """统一回复: the answer that goes back through the channel the request came from."""
+
+    text: str
+    author: str
+    written_at: datetime
+    status: ReplyStatus
+    reviewer: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None
 
 
 class WorkOrder(BaseModel):
@@ -86,6 +130,11 @@ class WorkOrder(BaseModel):
     dispatched_at: datetime | None = None
     due_at: datetime | None = None
     overdue_at: datetime | None = None
+    urgent: bool = False
+    requested_matter: str | None = None
+    parent_order_id: str | None = None  # 并单: the open order this one is handled with
+    related_orders: list[str] = Field(default_factory=list)  # orders merged into this one
+    reply: Reply | None = None
     version: int = 1
 
     @property
@@ -106,7 +155,13 @@ class OrderStatusView(BaseModel):
     dispatched_at: datetime | None
     due_at: datetime | None
     overdue_at: datetime | None
+    urgent: bool
+    parent_order_id: str | None
+    related_count: int = 0
+    reply_status: ReplyStatus | None = None
 
     @classmethod
     def of(cls, order: WorkOrder) -> OrderStatusView:
-        return cls(**order.model_dump(include=set(cls.model_fields)))
+        fields = order.model_dump(include=set(cls.model_fields))
+        return cls(**fields, related_count=len(order.related_orders),
+                   reply_status=order.reply.status if order.reply else None)

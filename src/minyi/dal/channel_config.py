@@ -1,0 +1,55 @@
+"""Per-channel credentials and reply endpoints from SSM Parameter Store.
+
+One SecureString parameter per channel, `<CHANNEL_CONFIG_PATH>/<channel id>`, holding
+JSON {"secret": ..., "reply_url": ..., "api_keys": [...]}. Read with one
+GetParametersByPath call through powertools parameters and cached for a few
+minutes, so a rotated secret is picked up without a deploy."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from pydantic import BaseModel, ValidationError
+
+from minyi.observability import logger
+
+
+class ChannelConfig(BaseModel):
+    secret: str | None = None
+    reply_url: str | None = None
+    api_keys: tuple[str, ...] = ()
+
+
+def _path() -> str:
+    return os.environ["CHANNEL_CONFIG_PATH"].rstrip("/")
+
+
+def all_configs(force: bool = False) -> dict[str, ChannelConfig]:
+    from aws_lambda_powertools.utilities import parameters
+
+    max_age = int(os.environ.get("CHANNEL_CONFIG_CACHE_SECONDS", "300"))
+    raw = parameters.get_parameters(_path(), decrypt=True, recursive=False, max_age=max_age, force_fetch=force)
+    configs = {}
+    for name, value in raw.items():
+        try:
+            configs[name.rsplit("/", 1)[-1]] = ChannelConfig.model_validate(json.loads(value))
+        except (ValueError, ValidationError):
+            logger.error("unreadable channel configuration", extra={"parameter": name})
+    return configs
+
+
+def config_for(channel_id: str) -> ChannelConfig | None:
+    return all_configs().get(channel_id)
+
+
+def parameter_name(channel_id: str) -> str:
+    return f"{_path()}/{channel_id}"
+
+
+def put_config(channel_id: str, config: ChannelConfig) -> None:
+    """Operators' write (CLI and local stack seeding); functions only read."""
+    import boto3
+
+    boto3.client("ssm").put_parameter(Name=parameter_name(channel_id), Type="SecureString", Overwrite=True,
+                                      Value=json.dumps(config.model_dump(mode="json"), ensure_ascii=False))

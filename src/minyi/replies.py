@@ -1,0 +1,129 @@
+"""Unified reply (统一回复): the answer goes back through the channel it came from.
+
+A department's reply is marked ready; if the channel's registry entry names a
+reviewer (the hotline centre, or the managing department of a forwarded channel)
+it waits for that reviewer's approval, otherwise (interconnected platforms review
+on their side) it is approved at once. The orders table's stream starts delivery
+on the transition into `approved`; a failed try is retried with backoff through a
+queue, and after the last try the reply is dead-lettered. Every step is recorded on
+the order and audited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+
+from minyi import auth, clock
+from minyi.channels import channel
+from minyi.dal import channel_config, queues, webhooks
+from minyi.dal import orders as store
+from minyi.errors import Conflict, Forbidden, NotFound
+from minyi.models.order import Reply, ReplyStatus, WorkOrder
+from minyi.observability import logger
+
+PLATFORM_REVIEW = "原平台审核"
+
+
+def retry_delays() -> tuple[int, ...]:
+    """Seconds before the 2nd, 3rd, ... try (SQS allows at most 900)."""
+    text = os.environ.get("REPLY_RETRY_DELAYS", "10,60,300,900")
+    return tuple(min(int(part), 900) for part in text.split(",") if part.strip())
+
+
+def max_attempts() -> int:
+    return len(retry_delays()) + 1
+
+
+def _save(before: WorkOrder, after: WorkOrder, action: str, actor: str, at: datetime, detail: dict) -> None:
+    if not store.commit([store.Change(after, before.status, action, None, detail, keep_timer=True)],
+                        actor=actor, at=at):
+        raise Conflict(f"order {before.order_id} changed meanwhile; try again")
+
+
+def _order(order_id: str) -> WorkOrder:
+    order = store.get_order(order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def mark_reply_ready(order_id: str, text: str, author: str, now: datetime) -> WorkOrder:
+    order = _order(order_id)
+    if order.reply and order.reply.status is not ReplyStatus.PENDING_REVIEW:
+        raise Conflict(f"order {order_id} already has a reply that is {order.reply.status.value}")
+    reviewer = channel(order.channel).reply_reviewer
+    reply = Reply(text=text, author=author, written_at=now, reviewer=reviewer,
+                  status=ReplyStatus.PENDING_REVIEW if reviewer else ReplyStatus.APPROVED,
+                  approved_by=None if reviewer else PLATFORM_REVIEW, approved_at=None if reviewer else now)
+    updated = order.model_copy(update={"reply": reply})
+    _save(order, updated, "reply_ready", author, now, {"reviewer": reviewer, "status": reply.status.value})
+    return updated
+
+
+def approve_reply(order_id: str, reviewer: str, now: datetime) -> WorkOrder:
+    order = _order(order_id)
+    if order.reply is None or order.reply.status is not ReplyStatus.PENDING_REVIEW:
+        raise Conflict(f"order {order_id} has no reply waiting for review")
+    if reviewer != order.reply.reviewer:
+        raise Forbidden(f"the reply of order {order_id} is reviewed by {order.reply.reviewer}")
+    reply = order.reply.model_copy(update={"status": ReplyStatus.APPROVED, "approved_by": reviewer,
+                                           "approved_at": now})
+    updated = order.model_copy(update={"reply": reply})
+    _save(order, updated, "reply_approved", reviewer, now, {"reviewer": reviewer})
+    return updated
+
+
+def delivery_body(order: WorkOrder) -> bytes:
+    reply = order.reply
+    return json.dumps({
+        "order_id": order.order_id,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "department": order.department,
+        "reply": reply.text,
+        "replied_by": reply.author,
+        "approved_by": reply.approved_by,
+        "replied_at": clock.iso(reply.written_at),
+    }, ensure_ascii=False).encode("utf-8")
+
+
+def deliver(order_id: str, attempt: int, now: datetime) -> str:
+    """One try at delivering an approved reply. Returns what happened: delivered,
+    retry_scheduled, dead_lettered or skipped (nothing to deliver any more)."""
+    order = store.get_order(order_id)
+    if order is None or order.reply is None or order.reply.status not in (ReplyStatus.APPROVED,
+                                                                          ReplyStatus.RETRYING):
+        return "skipped"
+    config = channel_config.config_for(order.channel)
+    body = delivery_body(order)
+    error = None
+    if config is None or not config.reply_url or not config.secret:
+        error = "the channel has no reply endpoint or secret configured"
+    else:
+        headers = {**auth.signed_headers(config.secret, body, now), "Content-Type": "application/json",
+                   "X-Minyi-Delivery": f"{order.order_id}-reply-{clock.epoch(order.reply.written_at)}"}
+        error = webhooks.post(config.reply_url, body, headers)
+    reply = order.reply
+    if error is None:
+        done = reply.model_copy(update={"status": ReplyStatus.DELIVERED, "attempts": attempt, "delivered_at": now,
+                                        "last_error": None})
+        _save(order, order.model_copy(update={"reply": done}), "reply_delivered", "reply", now,
+              {"attempt": attempt})
+        return "delivered"
+    logger.warning("reply delivery failed", extra={"order_id": order_id, "attempt": attempt, "error": error})
+    if attempt >= max_attempts():
+        dead = reply.model_copy(update={"status": ReplyStatus.DEAD_LETTERED, "attempts": attempt,
+                                        "last_error": error})
+        queues.dead_letter_reply(order_id, attempt, error)
+        _save(order, order.model_copy(update={"reply": dead}), "reply_dead_lettered", "reply", now,
+              {"attempt": attempt, "error": error})
+        return "dead_lettered"
+    # the retry is queued before the order records it, so a crash in between costs a
+    # duplicate try, never a lost one
+    queues.schedule_reply_retry(order_id, attempt + 1, retry_delays()[attempt - 1])
+    retrying = reply.model_copy(update={"status": ReplyStatus.RETRYING, "attempts": attempt, "last_error": error})
+    _save(order, order.model_copy(update={"reply": retrying}), "reply_retry_scheduled", "reply", now,
+          {"attempt": attempt, "error": error})
+    return "retry_scheduled"
