@@ -32,6 +32,9 @@ os.environ.update({
     "REPORTS_TABLE": f"{PREFIX}-ReportsTable",
     "REPORTS_BUCKET": f"{PREFIX}-reportsbucket",
     "REPORT_URL_SECONDS": "900",
+    "CHANNEL_CONFIG_PATH": "/minyi/dev/channels",
+    "CHANNEL_CONFIG_CACHE_SECONDS": "0",
+    "REPLY_RETRY_DELAYS": "0,0,0,0",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
@@ -45,15 +48,31 @@ TEMPLATE = cfn.load()
 FUNCTIONS = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
 
 
+def channel_secret(channel_id: str) -> str:
+    return f"test-secret-{channel_id}"
+
+
+OPEN311_KEY = "test-open311-key"
+
+
 @pytest.fixture
 def aws() -> Iterator[Provisioned]:
-    """Fresh moto account with every stateful resource of template.yaml."""
+    """Fresh moto account with every stateful resource of template.yaml, and each
+    registry channel's secret in SSM as operators provision it."""
     with mock_aws():
         provisioned = provision(TEMPLATE, PREFIX, REGION)
         for fn in FUNCTIONS.values():
             for name, value in function_environment(fn.properties, provisioned).items():
-                if name in os.environ and name.endswith(("_TABLE", "_BUCKET")):
+                if name in os.environ and name.endswith(("_TABLE", "_BUCKET", "_PATH")):
                     assert os.environ[name] == value, f"{fn.logical_id}: {name} drifted from the template"
+                elif name.endswith("_URL"):
+                    os.environ[name] = value
+        from minyi.channels import registry
+        from minyi.dal import channel_config
+
+        for channel_id in registry():
+            channel_config.put_config(channel_id, channel_config.ChannelConfig(
+                secret=channel_secret(channel_id), api_keys=(OPEN311_KEY,) if channel_id == "open311" else ()))
         yield provisioned
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,9 @@ def call_api(logical_id: str, method: str, path: str, body: Any = None, *, raw: 
     route = next(r for r in fn.api_routes
                  if r.method == method and events.path_pattern(r.path).match(path))
     payload = raw if raw is not None else (json.dumps(body, ensure_ascii=False) if body is not None else None)
+    if isinstance(payload, bytes):
+        with contextlib.suppress(UnicodeDecodeError):
+            payload = payload.decode("utf-8")
     event = events.api_event(method, route.path, path, body=payload, query=query,
                              headers={"Content-Type": "application/json", **(headers or {})})
     response = handler(logical_id)(event, context or events.LambdaContext(logical_id))
@@ -29,6 +33,25 @@ def call_api(logical_id: str, method: str, path: str, body: Any = None, *, raw: 
     except json.JSONDecodeError:
         decoded = text
     return response["statusCode"], decoded, response.get("headers") or {}
+
+
+def post_channel(channel_id: str, payload: Any = None, *, raw: bytes | None = None, sign: bool = True,
+                 secret: str | None = None, at: datetime | None = None, headers: dict[str, str] | None = None,
+                 ) -> tuple[int, Any, dict]:
+    """POST a channel webhook, signed as the channel signs it (unless told otherwise)."""
+    from minyi import auth
+    from tests.conftest import channel_secret
+
+    body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    signed = auth.signed_headers(secret or channel_secret(channel_id), body, at) if sign else {}
+    return call_api("IntakeFunction", "POST", f"/channels/{channel_id}/requests", raw=body,
+                    headers={**signed, **(headers or {})})
+
+
+def sample(channel_id: str) -> dict:
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parents[1] / "samples" / "channels" / f"{channel_id}.json").read_text("utf-8"))
 
 
 def table_items(name: str) -> list[dict]:

@@ -4,7 +4,7 @@ import pytest
 
 from minyi.dal import orders
 from tests.conftest import handler, load_handler_module
-from tests.helpers import call_api, request_body, table_items
+from tests.helpers import call_api, post_channel, request_body, table_items
 
 ORDERS = "minyi-test-OrdersTable"
 
@@ -20,7 +20,7 @@ def test_chalice_routes_are_exactly_the_template_api_events():
 
 
 def test_given_new_request_when_posted_then_201_and_order_and_audit_are_stored(aws):
-    status, body, headers = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    status, body, headers = post_channel("12345", request_body())
     assert status == 201
     order = orders.get_order(body["order_id"])
     assert order.status.value == "received" and order.citizen.phone == "13800000000"
@@ -30,17 +30,16 @@ def test_given_new_request_when_posted_then_201_and_order_and_audit_are_stored(a
 
 
 def test_given_same_external_id_when_posted_again_then_200_same_id_and_nothing_new(aws):
-    _, first, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body("dup"))
+    _, first, _ = post_channel("12345", request_body("dup"))
     before = table_items(ORDERS)
-    status, second, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests",
-                                 request_body("dup", title="改了标题"))
+    status, second, _ = post_channel("12345", request_body("dup", title="改了标题"))
     assert status == 200 and second["order_id"] == first["order_id"]
     assert table_items(ORDERS) == before
 
 
 @pytest.mark.parametrize("raw", ["{not json", "", "[]", '"text"', '{"external_id": 1}'])
 def test_given_malformed_body_then_400_machine_readable_and_nothing_written(aws, raw):
-    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", raw=raw)
+    status, body, _ = post_channel("12345", raw=raw.encode())
     assert status == 400
     assert body["error"]["code"] in ("malformed_json", "validation_error")
     assert table_items(ORDERS) == []
@@ -48,22 +47,23 @@ def test_given_malformed_body_then_400_machine_readable_and_nothing_written(aws,
 
 def test_given_schema_errors_then_each_field_is_named(aws):
     bad = request_body(title="", citizen={"name": "张三", "phone": "12"})
-    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", bad)
+    status, body, _ = post_channel("12345", bad)
     assert status == 400
     assert {d["field"] for d in body["error"]["details"]} == {"title", "citizen.phone"}
     assert table_items(ORDERS) == []
 
 
 def test_given_unknown_channel_then_404_and_nothing_written(aws):
-    status, body, _ = call_api("IntakeFunction", "POST", "/channels/99999/requests", request_body())
+    status, body, _ = post_channel("99999", request_body())
     assert status == 404 and body["error"]["code"] == "not_found"
     assert table_items(ORDERS) == []
 
 
 def test_given_stored_order_when_status_read_then_no_personal_data(aws):
-    _, created, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    _, created, _ = post_channel("12345", request_body())
     status, body, _ = call_api("IntakeFunction", "GET", f"/orders/{created['order_id']}")
     assert status == 200 and body["status"] == "received"
+    assert body["reply_status"] is None and body["related_count"] == 0
     text = str(body)
     assert "13800000000" not in text and "张三" not in text and "citizen" not in body
     assert set(body) >= {"status", "department", "matter", "due_at"}

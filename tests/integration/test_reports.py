@@ -13,6 +13,7 @@ from tests.helpers import (
     StreamReader,
     call_api,
     import_sample_duty_list,
+    post_channel,
     request_body,
     scheduled,
     table_items,
@@ -33,7 +34,7 @@ def download(url: str) -> bytes:
 
 def dispatched_order() -> str:
     import_sample_duty_list()
-    _, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", request_body())
+    _, body, _ = post_channel("12345", request_body())
     return body["order_id"]
 
 

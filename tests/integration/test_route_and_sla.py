@@ -10,8 +10,8 @@ from minyi.clock import SHANGHAI
 from minyi.dal import orders
 from tests.helpers import (
     StreamReader,
-    call_api,
     import_sample_duty_list,
+    post_channel,
     request_body,
     scheduled,
     table_items,
@@ -21,8 +21,7 @@ ORDERS = "minyi-test-OrdersTable"
 
 
 def post(external_id: str = "t-1", **overrides) -> str:
-    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests",
-                               request_body(external_id, **overrides))
+    status, body, _ = post_channel("12345", request_body(external_id, **overrides))
     assert status == 201
     return body["order_id"]
 
@@ -76,7 +75,7 @@ def test_given_failing_record_then_reported_as_batch_item_failure(aws, monkeypat
     import_sample_duty_list()
     stream = StreamReader(aws, "RouteFunction")
     post("a")
-    post("b")
+    post("b", citizen={"name": "李四", "phone": "13900000000"})  # another citizen: not a related request
     records = stream.pending()
     from minyi import dispatch
 

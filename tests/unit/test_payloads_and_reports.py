@@ -4,37 +4,81 @@ from datetime import datetime
 import pytest
 
 from minyi import intake, reports
+from minyi.channels import channel, parse_json, registry, to_request
 from minyi.clock import SHANGHAI
 from minyi.errors import MalformedBody, PayloadTooLarge, ValidationFailed
 from minyi.ids import order_id_for
 from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
+from tests.helpers import sample
+
+
+def native(payload) -> object:
+    return to_request(channel("12345"), payload)
 
 
 def test_schema_errors_name_each_field_path():
-    body = json.dumps({"external_id": "", "title": "x", "content": "y", "citizen": {"name": "张三", "phone": "123"},
-                       "extra": 1})
     with pytest.raises(ValidationFailed) as caught:
-        intake.parse_request(body)
-    fields = {d["field"] for d in caught.value.details}
-    assert {"external_id", "citizen.phone", "extra"} <= fields
+        native({"external_id": "", "title": "x", "content": "y", "citizen": {"name": "张三", "phone": "123"}})
+    assert {d["field"] for d in caught.value.details} == {"external_id", "citizen.phone"}
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"[1,2", "null"])
+def test_schema_errors_are_named_by_the_channels_own_field_paths():
+    payload = sample("petition")
+    payload["来信人"]["联系电话"] = "12"
+    del payload["诉求内容"]
+    with pytest.raises(ValidationFailed) as caught:
+        to_request(channel("petition"), payload)
+    assert {d["field"] for d in caught.value.details} == {"来信人.联系电话", "诉求内容"}
+
+
+@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", b"[1,2"])
 def test_malformed_bodies(raw):
-    with pytest.raises((MalformedBody, ValidationFailed)):
-        intake.parse_request(raw)
+    with pytest.raises(MalformedBody):
+        parse_json(raw)
+
+
+@pytest.mark.parametrize("payload", [None, [], "text", 3])
+def test_bodies_that_are_not_objects(payload):
+    with pytest.raises(ValidationFailed):
+        native(payload)
 
 
 def test_oversized_body():
     with pytest.raises(PayloadTooLarge):
-        intake.parse_request(b"{" + b" " * (256 * 1024) + b"}")
+        intake.check_size(b" " * (256 * 1024 + 1))
+    intake.check_size(b" " * (256 * 1024))
 
 
-def test_naive_received_at_is_shanghai_time():
-    request = intake.parse_request(json.dumps({
-        "external_id": "a", "title": "t", "content": "c", "citizen": {"name": "n", "phone": "13800000000"},
-        "received_at": "2026-11-26T09:00:00"}))
+@pytest.mark.parametrize("sent", ["2026-11-26T09:00:00", "2026-11-26 09:00:00", "2026/11/26 09:00:00",
+                                  "20261126090000", "2026-11-26T01:00:00Z"])
+def test_channel_time_formats_are_shanghai_time(sent):
+    request = native({"external_id": "a", "title": "t", "content": "c",
+                      "citizen": {"name": "n", "phone": "13800000000"}, "received_at": sent})
     assert request.received_at == datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+
+
+def test_every_registry_channel_maps_its_sample():
+    for channel_id, source in registry().items():
+        if channel_id == "open311":
+            continue
+        request = to_request(source, sample(channel_id))
+        assert request.external_id and request.content and request.citizen.phone, channel_id
+
+
+def test_id_numbers_are_checked():
+    citizen = {"name": "张三", "phone": "13800000000", "id_number": "360721199001011234"}
+    with pytest.raises(ValidationFailed):
+        native({"external_id": "a", "title": "t", "content": "c", "citizen": citizen})
+    citizen["id_number"] = "11010519491231002X"  # the GB 11643 example number
+    assert native({"external_id": "a", "title": "t", "content": "c", "citizen": citizen}).citizen.id_number
+
+
+def test_urgent_values_come_from_the_registry():
+    payload = sample("petition")
+    payload["紧急程度"] = "特急"
+    assert to_request(channel("petition"), payload).urgent is True
+    payload["紧急程度"] = "一般"
+    assert to_request(channel("petition"), payload).urgent is False
 
 
 def test_order_ids_are_deterministic_per_channel_and_external_id():
