@@ -291,6 +291,31 @@ def _conditional_failure(error: TransactWriteError) -> bool:
     )
 
 
+def _conflict(error: TransactWriteError) -> bool:
+    """Another transaction was writing the same item at that moment (DynamoDB cancels
+    rather than waits); trying again shortly decides it one way or the other."""
+    return any(reason is not None and reason.code == "TransactionConflict"
+               for reason in (error.cancellation_reasons or []))
+
+
+def _transact(build: Any, attempts: int = 5) -> bool:
+    """Run the transaction `build(tx)` describes. True if written, False if a condition
+    failed; transaction conflicts are retried with jittered backoff."""
+    for attempt in range(attempts):
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                build(tx)
+        except TransactWriteError as error:
+            if _conditional_failure(error):
+                return False
+            if _conflict(error) and attempt < attempts - 1:
+                time.sleep(0.02 * 2 ** attempt * (1 + secrets.randbelow(100) / 100))
+                continue
+            raise
+        return True
+    return False
+
+
 def _connection() -> Connection:
     return OrderRecord._get_connection().connection
 
@@ -305,15 +330,12 @@ def insert_order(order: WorkOrder, timer_at: int, actor: str, detail: dict[str, 
     record.timer_shard = timer_shard(order.order_id)
     record.timer_at = timer_at
     audit = _audit(order.order_id, "received", actor, order.received_at, None, order.status.value, detail)
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(record, condition=OrderRecord.pk.does_not_exist())
-            tx.save(audit)
-    except TransactWriteError as error:
-        if _conditional_failure(error):
-            return False
-        raise
-    return True
+
+    def build(tx: TransactWrite) -> None:
+        tx.save(record, condition=OrderRecord.pk.does_not_exist())
+        tx.save(audit)
+
+    return _transact(build)
 
 
 def get_order(order_id: str) -> WorkOrder | None:
@@ -341,32 +363,27 @@ def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
     """Write every change and one audit record per change in one transaction, each
     conditional on the stored status still being the expected one at the same
     version. False if someone else moved any of them first (the caller re-reads)."""
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            for change in changes:
-                record = _record_of(change.order)
-                record.version = change.order.version
-                actions = [getattr(OrderRecord, name).set(getattr(record, name))
-                           for name in _MUTABLE_FIELDS if getattr(record, name) is not None]
-                actions += [getattr(OrderRecord, name).remove()
-                            for name in _MUTABLE_FIELDS if getattr(record, name) is None]
-                if change.keep_timer:
-                    pass
-                elif change.timer_at is None:
-                    actions += [OrderRecord.timer_shard.remove(), OrderRecord.timer_at.remove()]
-                else:
-                    actions += [OrderRecord.timer_shard.set(timer_shard(change.order.order_id)),
-                                OrderRecord.timer_at.set(change.timer_at)]
-                expected = change.expected if isinstance(change.expected, tuple) else (change.expected,)
-                tx.update(record, actions=actions,
-                          condition=OrderRecord.status.is_in(*[status.value for status in expected]))
-                tx.save(_audit(change.order.order_id, change.action, actor, at, expected[0].value
-                               if len(expected) == 1 else None, change.order.status.value, change.detail))
-    except TransactWriteError as error:
-        if _conditional_failure(error):
-            return False
-        raise
-    return True
+    def build(tx: TransactWrite) -> None:
+        for change in changes:
+            record = _record_of(change.order)
+            record.version = change.order.version
+            actions = [getattr(OrderRecord, name).set(getattr(record, name))
+                       for name in _MUTABLE_FIELDS if getattr(record, name) is not None]
+            actions += [getattr(OrderRecord, name).remove()
+                        for name in _MUTABLE_FIELDS if getattr(record, name) is None]
+            if change.timer_at is not None:
+                actions += [OrderRecord.timer_shard.set(timer_shard(change.order.order_id)),
+                            OrderRecord.timer_at.set(change.timer_at)]
+            elif not change.keep_timer:
+                actions += [OrderRecord.timer_shard.remove(), OrderRecord.timer_at.remove()]
+            expected = change.expected if isinstance(change.expected, tuple) else (change.expected,)
+            tx.update(record, actions=actions,
+                      condition=OrderRecord.status.is_in(*[status.value for status in expected]))
+            previous = expected[0].value if len(expected) == 1 else None
+            tx.save(_audit(change.order.order_id, change.action, actor, at, previous, change.order.status.value,
+                           change.detail))
+
+    return _transact(build)
 
 
 def related_candidates(phone_key: str | None, address_key: str | None, since: datetime) -> list[str]:
