@@ -68,7 +68,8 @@ def test_a_channel_without_provisioned_secret_is_refused(aws):
 
     boto3.client("ssm").delete_parameter(Name="/minyi/dev/channels/12345")
     status, answer, _ = post_channel("12345", request_body())
-    assert status == 401 and table_items(ORDERS) == []
+    assert status == 401 and answer["error"]["message"] == "channel has no credentials configured"
+    assert table_items(ORDERS) == []
 
 
 def test_oversized_body_is_413_and_wrong_type_is_415(aws):

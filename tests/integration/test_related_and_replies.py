@@ -1,0 +1,183 @@
+"""Related requests (并单) and unified replies (统一回复) delivered to a channel's endpoint."""
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+
+from infra import events
+from minyi import auth, clock, replies
+from minyi.dal import channel_config, orders
+from minyi.errors import Conflict, Forbidden
+from tests.conftest import REGION, channel_secret, handler
+from tests.helpers import StreamReader, call_api, import_sample_duty_list, post_channel, request_body
+
+
+def post_and_route(stream, external_id, **overrides):
+    status, ack, _ = post_channel("12345", request_body(external_id, **overrides))
+    assert status == 201
+    stream.deliver()
+    return orders.get_order(ack["order_id"])
+
+
+# ------------------------------------------------------------------ 并单
+
+def test_same_phone_same_matter_is_linked_not_dispatched_twice(aws):
+    import_sample_duty_list()
+    routes = StreamReader(aws, "RouteFunction")
+    first = post_and_route(routes, "r-1")
+    second = post_and_route(routes, "r-2", content="路灯还是不亮，已经好几天了")
+    assert first.status.value == "dispatched"
+    assert second.status.value == "merged" and second.parent_order_id == first.order_id
+    assert orders.get_order(first.order_id).related_orders == [second.order_id]
+    _, view, _ = call_api("IntakeFunction", "GET", f"/orders/{first.order_id}")
+    assert view["related_count"] == 1
+    _, child, _ = call_api("IntakeFunction", "GET", f"/orders/{second.order_id}")
+    assert child["status"] == "merged" and child["parent_order_id"] == first.order_id
+    actions = [a["action"] for a in orders.audit_trail(first.order_id)]
+    assert actions[-1] == "related_request_linked"
+
+
+def test_same_address_same_matter_from_another_citizen_is_linked(aws):
+    import_sample_duty_list()
+    routes = StreamReader(aws, "RouteFunction")
+    address = "梅林镇华丰社区幸福小区3栋门口"
+    first = post_and_route(routes, "a-1", address=address)
+    second = post_and_route(routes, "a-2", address=address, citizen={"name": "李四", "phone": "13911112222"})
+    assert second.parent_order_id == first.order_id
+
+
+def test_other_matter_or_older_than_seven_days_is_not_linked(aws):
+    import_sample_duty_list()
+    routes = StreamReader(aws, "RouteFunction")
+    old = post_and_route(routes, "o-1", received_at=(clock.now() - timedelta(days=8)).isoformat())
+    noise = post_and_route(routes, "o-2", title="夜间施工噪音扰民", content="工地夜里施工噪音很大")
+    lamp = post_and_route(routes, "o-3")
+    assert old.status.value == "dispatched" and noise.status.value == "dispatched"
+    assert lamp.status.value == "dispatched" and lamp.parent_order_id is None
+
+
+# ------------------------------------------------------------------ 统一回复
+
+class Receiver:
+    """A channel system's reply endpoint on loopback that checks signatures."""
+
+    def __init__(self, channel_id: str, fail_first: int = 0) -> None:
+        self.channel_id, self.fail_first, self.received = channel_id, fail_first, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                auth.verify(channel_secret(receiver.channel_id), dict(self.headers.items()), body, clock.now())
+                receiver.received.append(json.loads(body))
+                status = 503 if len(receiver.received) <= receiver.fail_first else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/replies"
+        channel_config.put_config(channel_id, channel_config.ChannelConfig(secret=channel_secret(channel_id),
+                                                                           reply_url=self.url))
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def dispatched(aws):
+    import_sample_duty_list()
+    routes = StreamReader(aws, "RouteFunction")
+    return post_and_route(routes, "reply-1")
+
+
+def drain_retries(aws) -> int:
+    """Deliver the retry queue's messages to the reply function as Lambda's SQS source would."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url, arn = aws.refs["ReplyRetryQueue"], aws.attributes[("ReplyRetryQueue", "Arn")]
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return handled
+        result = handler("ReplyFunction")(events.sqs_event(messages, arn, REGION), events.LambdaContext("reply"))
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+
+
+def test_hotline_reply_waits_for_the_centres_review_then_is_delivered_signed(aws, dispatched):
+    receiver = Receiver("12345")
+    replies_stream = StreamReader(aws, "ReplyFunction")
+    order = replies.mark_reply_ready(dispatched.order_id, "路灯已于今日修复。", "区城管局", clock.now())
+    assert order.reply.status.value == "pending_review" and order.reply.reviewer == "区12345热线管理中心"
+    assert replies_stream.pending() == []  # not approved: nothing is sent
+    with pytest.raises(Forbidden):
+        replies.approve_reply(dispatched.order_id, "区城管局", clock.now())
+    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    assert replies_stream.deliver() == []
+    assert receiver.received[0]["reply"] == "路灯已于今日修复。"
+    assert receiver.received[0]["external_id"] == "reply-1"
+    delivered = orders.get_order(dispatched.order_id)
+    assert delivered.reply.status.value == "delivered" and delivered.reply.attempts == 1
+    with pytest.raises(Conflict):
+        replies.mark_reply_ready(dispatched.order_id, "again", "区城管局", clock.now())
+    receiver.close()
+
+
+def test_failed_deliveries_are_retried_until_delivered(aws, dispatched):
+    receiver = Receiver("12345", fail_first=2)
+    replies_stream = StreamReader(aws, "ReplyFunction")
+    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
+    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    replies_stream.deliver()
+    assert orders.get_order(dispatched.order_id).reply.status.value == "retrying"
+    assert replies_stream.pending() == []  # approved -> retrying is not a new approval
+    assert drain_retries(aws) == 2
+    order = orders.get_order(dispatched.order_id)
+    assert order.reply.status.value == "delivered" and order.reply.attempts == 3
+    assert len(receiver.received) == 3
+    actions = [a["action"] for a in orders.audit_trail(dispatched.order_id)]
+    assert actions[-3:] == ["reply_retry_scheduled", "reply_retry_scheduled", "reply_delivered"]
+    receiver.close()
+
+
+def test_after_the_last_try_the_reply_is_dead_lettered(aws, dispatched):
+    receiver = Receiver("12345", fail_first=99)
+    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
+    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    StreamReader(aws, "ReplyFunction").deliver()
+    drain_retries(aws)
+    order = orders.get_order(dispatched.order_id)
+    assert order.reply.status.value == "dead_lettered" and order.reply.attempts == replies.max_attempts()
+    dlq = boto3.client("sqs", region_name=REGION).receive_message(QueueUrl=aws.refs["ReplyDeadLetterQueue"])
+    assert json.loads(dlq["Messages"][0]["Body"])["order_id"] == dispatched.order_id
+    receiver.close()
+
+
+def test_interconnected_platform_reviews_on_its_side_so_reply_goes_at_once(aws):
+    import_sample_duty_list()
+    from tests.helpers import sample
+
+    _, ack, _ = post_channel("12315", sample("12315"))
+    order = replies.mark_reply_ready(ack["order_id"], "已责令商家退货", "区市场监管局", clock.now())
+    assert order.reply.status.value == "approved" and order.reply.approved_by == replies.PLATFORM_REVIEW
+
+
+def test_forwarded_channel_is_reviewed_by_its_managing_department(aws):
+    import_sample_duty_list()
+    from tests.helpers import sample
+
+    _, ack, _ = post_channel("wz-jx", sample("wz-jx"))
+    order = replies.mark_reply_ready(ack["order_id"], "已答复", "区人社局", clock.now())
+    assert order.reply.reviewer == "区行政审批局"
