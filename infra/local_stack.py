@@ -447,9 +447,11 @@ class LocalStack:
             for source in fn.schedules:
                 threading.Thread(target=self._keep_running, daemon=True,
                                  args=(f"{fn.logical_id}.{source.event_name}", self._fire_schedule, fn, source)).start()
+        shared_env = {k: v for fn in self.functions for k, v in self._function_env(fn).items()
+                      if k.endswith(("_TABLE", "_BUCKET", "_PATH", "_QUEUE_URL"))}
         (self.log_dir / "stack.json").write_text(json.dumps({
             "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "region": self.region,
-            "resources": self.provisioned.refs}, ensure_ascii=False, indent=2), encoding="utf-8")
+            "resources": self.provisioned.refs, "env": shared_env}, ensure_ascii=False, indent=2), encoding="utf-8")
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -5,6 +5,10 @@
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply URL to SSM (operators)
+  minyi reply ready ORDER --text T --author DEPT    mark a department's reply ready (统一回复)
+  minyi reply approve ORDER --reviewer DEPT         approve it as the channel's reviewer
+
+  --local-dir DIR (before the command) points every command at a running local stack.
 """
 
 from __future__ import annotations
@@ -77,8 +81,36 @@ def _channel(args: argparse.Namespace) -> int:
         return 1
 
 
+def _use_local_stack(directory: str) -> None:
+    """Point boto3/pynamodb at the local stack's moto server, before any table is touched."""
+    import os
+
+    stack = json.loads((Path(directory) / "stack.json").read_text(encoding="utf-8"))
+    os.environ.update({"AWS_ENDPOINT_URL": stack["moto"], "AWS_REGION": stack["region"],
+                       "AWS_DEFAULT_REGION": stack["region"], "AWS_ACCESS_KEY_ID": "local",
+                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                       **stack["env"]})
+
+
+def _reply(args: argparse.Namespace) -> int:
+    from minyi import clock, replies
+
+    try:
+        if args.action == "ready":
+            order = replies.mark_reply_ready(args.order_id, args.text, args.author, clock.now())
+        else:
+            order = replies.approve_reply(args.order_id, args.reviewer, clock.now())
+    except DomainError as error:
+        print(json.dumps(error.to_body(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    print(json.dumps({"order_id": order.order_id, "reply_status": order.reply.status.value,
+                      "reviewer": order.reply.reviewer}, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minyi", description="民意速办 command line")
+    parser.add_argument("--local-dir", help="a running local stack's state directory (.local)")
     commands = parser.add_subparsers(dest="command", required=True)
     duty = commands.add_parser("duty-list", help="duty list (职责清单) versions")
     duty.add_argument("action", choices=["import", "show"])
@@ -94,7 +126,21 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("--secret", help="configure: the secret (default: a new random one)")
     chan.add_argument("--reply-url", help="configure: where replies to this channel go")
     chan.add_argument("--api-key", action="append", help="configure: an Open311 api_key (repeatable)")
+    reply = commands.add_parser("reply", help="unified reply (统一回复)")
+    reply.add_argument("action", choices=["ready", "approve"])
+    reply.add_argument("order_id")
+    reply.add_argument("--text")
+    reply.add_argument("--author")
+    reply.add_argument("--reviewer")
     args = parser.parse_args(argv)
+    if args.local_dir:
+        _use_local_stack(args.local_dir)
+    if args.command == "reply":
+        if args.action == "ready" and not (args.text and args.author):
+            parser.error("reply ready needs --text and --author")
+        if args.action == "approve" and not args.reviewer:
+            parser.error("reply approve needs --reviewer")
+        return _reply(args)
     if args.command == "channel":
         if args.action != "configure" and not args.file:
             parser.error("channel post/headers need FILE")

@@ -33,6 +33,14 @@ class Stack:
     def __init__(self, base: str, state_dir: Path) -> None:
         self.base = base
         self.state_dir = state_dir
+        self.local = json.loads((state_dir / "channel-secrets.json").read_text(encoding="utf-8"))
+
+    def post_signed(self, channel_id: str, payload: Any = None, *, raw: bytes | None = None) -> Answer:
+        from minyi import auth
+
+        body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = auth.signed_headers(self.local["secrets"][channel_id], body)
+        return self.request("POST", f"/channels/{channel_id}/requests", raw=body, headers=headers)
 
     def request(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Answer:

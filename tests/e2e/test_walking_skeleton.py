@@ -13,7 +13,7 @@ REQUEST = {"external_id": "t-1", "title": "小区路灯坏了", "content": "梅�
 
 
 def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
-    created = stack.request("POST", "/channels/12345/requests", REQUEST)
+    created = stack.post_signed("12345", REQUEST)
     assert created.status == 201, created.raw
     order_id = created.body["order_id"]
 
@@ -25,7 +25,7 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
     assert order["status"] == "dispatched" and order["department"] == "区城管局"
     assert order["due_at"] and "13800000000" not in json.dumps(order)
 
-    again = stack.request("POST", "/channels/12345/requests", REQUEST)
+    again = stack.post_signed("12345", REQUEST)
     assert again.status == 200 and again.body["order_id"] == order_id
 
     period = order["received_at"][:7]
@@ -48,9 +48,11 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
 
 
 def test_bad_input_gets_4xx_and_a_machine_readable_error(stack):
-    malformed = stack.request("POST", "/channels/12345/requests", raw=b"{not json")
+    unsigned = stack.request("POST", "/channels/12345/requests", REQUEST)
+    assert unsigned.status == 401 and unsigned.body["error"]["code"] == "unauthorized"
+    malformed = stack.post_signed("12345", raw=b"{not json")
     assert malformed.status == 400 and malformed.body["error"]["code"] == "malformed_json"
-    invalid = stack.request("POST", "/channels/12345/requests", {**REQUEST, "citizen": {"name": "", "phone": "1"}})
+    invalid = stack.post_signed("12345", {**REQUEST, "citizen": {"name": "", "phone": "1"}})
     assert invalid.status == 400
     assert {d["field"] for d in invalid.body["error"]["details"]} == {"citizen.name", "citizen.phone"}
     unknown = stack.request("POST", "/channels/nope/requests", {**REQUEST, "external_id": "t-x"})
@@ -62,8 +64,9 @@ def test_bad_input_gets_4xx_and_a_machine_readable_error(stack):
 
 
 def test_unmatched_request_waits_in_the_manual_queue(stack):
-    created = stack.request("POST", "/channels/12345/requests",
-                            {**REQUEST, "external_id": "t-manual", "title": "咨询", "content": "请问社保卡在哪里办"})
+    created = stack.post_signed("12345", {**REQUEST, "external_id": "t-manual", "title": "咨询",
+                                          "content": "请问社保卡在哪里办",
+                                          "citizen": {"name": "王五", "phone": "13700000000"}})
     order_id = created.body["order_id"]
 
     def routed():

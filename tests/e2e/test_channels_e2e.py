@@ -1,0 +1,70 @@
+"""Every channel and Open311 over HTTP against the local stack, and a reply delivered
+back to a channel system that failed twice first."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from minyi.channels import registry
+
+pytestmark = pytest.mark.e2e
+SAMPLES = Path(__file__).parents[2] / "samples" / "channels"
+
+
+def sample(channel_id: str) -> dict:
+    return json.loads((SAMPLES / f"{channel_id}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("channel_id", sorted(c for c in registry() if c != "open311"))
+def test_channel_sample_is_stored_and_read_back(stack, channel_id):
+    created = stack.post_signed(channel_id, sample(channel_id))
+    assert created.status == 201, created.raw
+    order = stack.request("GET", f"/orders/{created.body['order_id']}")
+    assert order.status == 200 and order.body["channel"] == channel_id
+
+
+def test_open311_services_post_and_get(stack):
+    services = stack.request("GET", "/open311/v2/services.json")
+    assert services.status == 200 and any(s["service_code"] == "CJ-SZ-GG" for s in services.body)
+    form = urlencode({"api_key": stack.local["open311_api_key"], **sample("open311")}).encode()
+    posted = stack.request("POST", "/open311/v2/requests.json", raw=form,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert posted.status == 201, posted.raw
+    request_id = posted.body[0]["service_request_id"]
+
+    def dispatched():
+        answer = stack.request("GET", f"/open311/v2/requests/{request_id}.json")
+        return answer.body[0] if answer.status == 200 and answer.body[0]["agency_responsible"] else None
+
+    request = stack.wait_for(dispatched)
+    assert request["status"] == "open" and request["expected_datetime"]
+    bad_key = stack.request("POST", "/open311/v2/requests.json", raw=form.replace(b"local-open311-key", b"x"),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert bad_key.status == 403 and bad_key.body[0]["code"] == 403
+
+
+def test_reply_reaches_the_channel_after_two_failures(stack):
+    created = stack.post_signed("12315", sample("12315"))
+    order_id = created.body["order_id"]
+    stack.wait_for(lambda: stack.request("GET", f"/orders/{order_id}").body["status"] != "received")
+    assert stack.request("POST", "/_local/channels/12315/fail-next?count=2").status == 200
+
+    # The departments' reply workflow comes later; an operator marks the reply ready with the CLI.
+    done = subprocess.run([str(Path(sys.executable).with_name("minyi")), "--local-dir", str(stack.state_dir),
+                           "reply", "ready", order_id, "--text", "已责令商家为您退货退款。",
+                           "--author", "区市场监管局"],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["reply_status"] == "approved"  # 12315's platform reviews on its side
+
+    def delivered():
+        status = stack.request("GET", f"/orders/{order_id}").body["reply_status"]
+        return status if status == "delivered" else None
+
+    assert stack.wait_for(delivered, timeout=30) == "delivered"
+    received = [r for r in stack.request("GET", "/_local/replies").body if r["channel"] == "12315"]
+    assert [r["accepted"] for r in received] == [False, False, True]
+    assert received[-1]["verified"] and received[-1]["reply"]["order_id"] == order_id
