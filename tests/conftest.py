@@ -4,6 +4,7 @@ local stack uses, and handlers are loaded from their files as Lambda loads them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -55,8 +56,8 @@ def channel_secret(channel_id: str) -> str:
 OPEN311_KEY = "test-open311-key"
 
 
-@pytest.fixture
-def aws() -> Iterator[Provisioned]:
+@contextlib.contextmanager
+def provisioned_account() -> Iterator[Provisioned]:
     """Fresh moto account with every stateful resource of template.yaml, and each
     registry channel's secret in SSM as operators provision it."""
     with mock_aws():
@@ -73,6 +74,12 @@ def aws() -> Iterator[Provisioned]:
         for channel_id in registry():
             channel_config.put_config(channel_id, channel_config.ChannelConfig(
                 secret=channel_secret(channel_id), api_keys=(OPEN311_KEY,) if channel_id == "open311" else ()))
+        yield provisioned
+
+
+@pytest.fixture
+def aws() -> Iterator[Provisioned]:
+    with provisioned_account() as provisioned:
         yield provisioned
 
 

@@ -44,7 +44,7 @@ def verify(secret: str | None, headers: Mapping[str, str], body: bytes, now: dat
     if secret is None:
         # a registered channel whose secret is not provisioned cannot be verified
         raise Unauthorized("channel has no credentials configured")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode("utf-8", "replace")):
         raise Unauthorized("signature does not match")
     if abs(clock.epoch(now) - int(timestamp)) > WINDOW_SECONDS:
         raise Unauthorized(f"timestamp outside ±{WINDOW_SECONDS} s (replayed or clock skew)")

@@ -112,8 +112,8 @@ def to_request(source: Channel, payload: Any) -> ChannelRequest:
             continue
         if field == "received_at":
             value = _time(value)
-        elif field == "urgent":
-            value = value is True or (isinstance(value, str) and value in source.urgent_values)
+        elif field == "urgent" and source.urgent_values:
+            value = isinstance(value, str) and value in source.urgent_values
         elif isinstance(value, int | float) and not isinstance(value, bool) and field != "urgent":
             value = str(value)  # ids and phone numbers sent as numbers
         if field.startswith("citizen."):
