@@ -60,6 +60,7 @@ build: $(SAM_VENV)/.installed
 
 bench: venv
 	$(PY) bench/cold_imports.py
+	$(PY) bench/intake_writes.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local
