@@ -17,7 +17,7 @@ duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 
 def _dispatch(record: StreamRecord) -> None:
     order_id = record.new_string("order_id")
-    order = dispatch_order(order_id, duty_list.get(), clock.now(), actor="route")
+    order = dispatch_order(order_id, duty_list.matcher(), clock.now(), actor="route")
     if order is not None:
         metrics.add_metric(name=f"Orders_{order.status.value}", unit="Count", value=1)
         logger.info("order routed", extra={"order_id": order_id, "status": order.status.value,

@@ -15,7 +15,7 @@ duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 def lambda_handler(event, context):
     scheduled = ScheduledEvent.model_validate(event)
     # the event's time, not the clock: a retried or replayed sweep acts as of when it was due
-    outcome = sla.sweep(clock.to_shanghai(scheduled.time), duty_list.get)
+    outcome = sla.sweep(clock.to_shanghai(scheduled.time), duty_list.matcher)
     metrics.add_metric(name="SweepTimersFired", unit="Count", value=sum(outcome.values()))
     for name, count in outcome.items():
         metrics.add_metric(name=f"Sweep_{name}", unit="Count", value=count)

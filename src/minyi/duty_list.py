@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from minyi.dal import duty_list as store
 from minyi.errors import ValidationFailed
+from minyi.matcher import Matcher
 from minyi.models.duty import DutyList, Matter
 
 COLUMNS = {
@@ -25,6 +26,8 @@ COLUMNS = {
     "办理时限(工作日)": "time_limit_days",
     "关键词": "keywords",
 }
+OPTIONAL_COLUMNS = {"属地办理": "local"}
+LOCAL_LEAD = "属地乡镇"
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -43,7 +46,15 @@ def parse_csv(text: str) -> tuple[Matter, ...]:
     matters: list[Matter] = []
     seen: dict[str, int] = {}
     for row_number, row in enumerate(reader, start=2):
-        values = {key: (row.get(header) or "").strip() for header, key in COLUMNS.items()}
+        values = {key: (row.get(header) or "").strip() for header, key in {**COLUMNS, **OPTIONAL_COLUMNS}.items()}
+        if values["local"] not in ("", "是", "否"):
+            problems.append({"row": row_number, "column": "属地办理", "problem": "属地办理 is 是 or 否"})
+            continue
+        local = values["local"] == "是"
+        if local != (values["lead"] == LOCAL_LEAD):
+            problems.append({"row": row_number, "column": "主办部门",
+                             "problem": f"a 属地 matter's lead is {LOCAL_LEAD}, and only a 属地 matter's"})
+            continue
         try:
             matter = Matter(
                 code=values["code"],
@@ -53,6 +64,7 @@ def parse_csv(text: str) -> tuple[Matter, ...]:
                 handling_type=values["handling_type"],
                 time_limit_days=values["time_limit_days"],
                 keywords=_split(values["keywords"]),
+                local=local,
             )
         except ValidationError as error:
             headers = {v: k for k, v in COLUMNS.items()}
@@ -85,16 +97,26 @@ def import_csv(text: str, actor: str) -> int:
 
 
 class CachedDutyList:
-    """The duty list in force, re-read at most every `ttl` seconds per warm container,
-    so a new version reaches dispatch within a minute without a read per order."""
+    """The duty list in force and its matcher, re-read at most every `ttl` seconds per
+    warm container, so a new version reaches dispatch within a minute without a read
+    per order; the matcher is rebuilt only when the version changes."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._value: DutyList | None = None
+        self._matcher: Matcher | None = None
         self._loaded_at = 0.0
 
     def get(self) -> DutyList | None:
-        if self._value is None or time.monotonic() - self._loaded_at > self.ttl:
+        if self._loaded_at == 0.0 or time.monotonic() - self._loaded_at > self.ttl:
             self._value = store.load()
             self._loaded_at = time.monotonic()
         return self._value
+
+    def matcher(self) -> Matcher | None:
+        current = self.get()
+        if current is None:
+            return None
+        if self._matcher is None or self._matcher.duty_list.version != current.version:
+            self._matcher = Matcher(current)
+        return self._matcher

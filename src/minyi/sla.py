@@ -9,7 +9,7 @@ from datetime import datetime
 
 from minyi.dal import orders as store
 from minyi.dispatch import dispatch_order
-from minyi.models.duty import DutyList
+from minyi.matcher import Matcher
 from minyi.models.order import OrderStatus
 
 
@@ -23,14 +23,14 @@ def mark_overdue(order_id: str, now: datetime, actor: str) -> bool:
                                                    "due_at": order.due_at.isoformat()})
 
 
-def sweep(now: datetime, duty_list: Callable[[], DutyList | None], actor: str = "sla_check") -> Counter:
+def sweep(now: datetime, matcher: Callable[[], Matcher | None], actor: str = "sla_check") -> Counter:
     """Act on every timer that has fired (read from the timers index, never a Scan).
     Running it twice changes nothing the second time: each action is a conditional
     transition that also disarms the timer it acted on."""
     outcome: Counter = Counter()
     for order_id, status in store.due_timers(now):
         if status is OrderStatus.RECEIVED:
-            dispatched = dispatch_order(order_id, duty_list(), now, actor=actor)
+            dispatched = dispatch_order(order_id, matcher(), now, actor=actor)
             outcome["dispatched_late" if dispatched and dispatched.status is not OrderStatus.RECEIVED
                     else "skipped"] += 1
         elif status is OrderStatus.DISPATCHED:

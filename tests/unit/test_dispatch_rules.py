@@ -2,11 +2,12 @@ from datetime import datetime
 
 from minyi import duty_list
 from minyi.clock import SHANGHAI
-from minyi.dispatch import decide, match
+from minyi.dispatch import decide
+from minyi.matcher import Matcher
 from minyi.models.duty import DutyList
 from minyi.models.order import Citizen, OrderStatus, WorkOrder
 
-SAMPLE = DutyList(version=7, matters=duty_list.parse_csv(duty_list.sample_csv()))
+SAMPLE = Matcher(DutyList(version=7, matters=duty_list.parse_csv(duty_list.sample_csv())))
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
 
 
@@ -31,11 +32,16 @@ def test_unmatched_text_goes_to_manual_queue():
 
 
 def test_ambiguous_text_goes_to_manual_queue():
-    result = match(SAMPLE, "噪音 垃圾")  # two matters, equal weight
-    assert result.confidence == 0.5
+    result = SAMPLE.match("噪音 垃圾")  # two matters of two categories, equal weight
+    assert result.confidence == 0.0
     decided = decide(order("噪音和垃圾", "噪音 垃圾"), SAMPLE, NOW)
     assert decided.status is OrderStatus.MANUAL
-    assert match(SAMPLE, "楼下烧烤店夜里噪音扰民").matter.lead == "区生态环境局"
+    assert SAMPLE.match("楼下烧烤店夜里噪音扰民").matter.lead == "区生态环境局"
+
+
+def test_a_named_township_becomes_a_co_handler():
+    decided = decide(order("小区路灯坏了", "梅林镇某小区路灯坏了一周"), SAMPLE, NOW)
+    assert decided.department == "区城管局" and "梅林镇人民政府" in decided.co_departments
 
 
 def test_no_duty_list_means_manual():

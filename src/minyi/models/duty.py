@@ -16,11 +16,12 @@ class Matter(BaseModel):
 
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-]{1,32}$")]
     path: tuple[Name, Name, Name]
-    lead: Name  # 主办部门
+    lead: Name  # 主办部门; "属地乡镇" for matters the township government owns
     co: tuple[Name, ...] = ()  # 协办部门
     handling_type: Annotated[str, StringConstraints(pattern=r"^(咨询|求助|投诉|举报|建议)$")]
     time_limit_days: Annotated[int, Field(ge=1, le=60)]  # 办理时限(工作日)
     keywords: tuple[Name, ...] = Field(min_length=1)
+    local: bool = False  # 属地办理: the township government where it happened leads it
 
 
 class DutyList(BaseModel):
