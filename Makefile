@@ -16,7 +16,7 @@ PORT ?= 3000
 export AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv lint test test-fast run build bench clean
+.PHONY: help venv lint test test-fast run build bench bench-dispatch clean
 
 help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
@@ -61,6 +61,9 @@ build: $(SAM_VENV)/.installed
 bench: venv
 	$(PY) bench/cold_imports.py
 	$(PY) bench/intake_writes.py
+
+bench-dispatch: venv
+	DATA=$(DATA) $(PY) bench/dispatch_accuracy.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local

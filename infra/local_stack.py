@@ -407,7 +407,7 @@ class LocalStack:
     def seed_duty_list(self) -> None:
         env = {**os.environ, "DUTY_LIST_TABLE": self.provisioned.refs["DutyListTable"]}
         minyi = Path(sys.executable).with_name("minyi")
-        subprocess.run([str(minyi), "duty-list", "import", "--sample"], env=env, check=True,
+        subprocess.run([str(minyi), "duty-list", "import", "--county"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
     def seed_channels(self) -> None:

@@ -1,6 +1,6 @@
 """`minyi`: the command line for staff and operators.
 
-  minyi duty-list import FILE|--sample   validate a duty list (CSV) and store it as a new version
+  minyi duty-list import FILE|--county|--sample   validate a duty list (CSV), store it as a new version
   minyi duty-list show                   print the version in force
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
@@ -26,7 +26,10 @@ def _duty_list(args: argparse.Namespace) -> int:
     from minyi.dal import duty_list as store
 
     if args.action == "import":
-        text = duty_list.sample_csv() if args.sample else Path(args.file).read_text(encoding="utf-8-sig")
+        if args.sample or args.county:
+            text = duty_list.sample_csv() if args.sample else duty_list.county_csv()
+        else:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
         try:
             version = duty_list.import_csv(text, actor=args.actor)
         except DomainError as error:
@@ -115,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     duty = commands.add_parser("duty-list", help="duty list (职责清单) versions")
     duty.add_argument("action", choices=["import", "show"])
     duty.add_argument("file", nargs="?")
-    duty.add_argument("--sample", action="store_true", help="import the sample duty list shipped with minyi")
+    duty.add_argument("--sample", action="store_true", help="import the small sample duty list (13 matters)")
+    duty.add_argument("--county", action="store_true",
+                      help="import the complete duty list of a Ganxian-like county shipped with minyi (517 matters)")
     duty.add_argument("--actor", default="cli")
     chan = commands.add_parser("channel", help="channel webhooks: sign, post, configure")
     chan.add_argument("action", choices=["post", "headers", "configure"])
@@ -146,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("channel post/headers need FILE")
         return _channel(args)
     if args.command == "duty-list":
-        if args.action == "import" and not (args.file or args.sample):
-            parser.error("duty-list import needs FILE or --sample")
+        if args.action == "import" and not (args.file or args.sample or args.county):
+            parser.error("duty-list import needs FILE, --sample or --county")
         return _duty_list(args)
     return 1
 

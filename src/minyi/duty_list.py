@@ -87,6 +87,11 @@ def parse_csv(text: str) -> tuple[Matter, ...]:
     return tuple(matters)
 
 
+def county_csv() -> str:
+    """The complete duty list of a Ganxian-like county: every matter of the taxonomy."""
+    return resources.files("minyi.data").joinpath("duty_list.ganxian.csv").read_text(encoding="utf-8")
+
+
 def sample_csv() -> str:
     return resources.files("minyi.data").joinpath("duty_list.sample.csv").read_text(encoding="utf-8")
 

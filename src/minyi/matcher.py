@@ -26,7 +26,8 @@ from minyi.models.duty import DutyList, Matter
 
 TITLE_WEIGHT = 2.0
 GROUP2_SHARE = 0.35  # part of the level-2 group's evidence every matter of the group gets
-GROUP1_SHARE = 0.15
+GROUP1_SHARE = 0.8  # the level-1 domain decides most; the matter within it is then the best-scored
+LENGTH_BONUS = 0.15  # per character beyond two: 拖欠农民工工资 says more than 工资
 EVIDENCE_FOR_FULL_CONFIDENCE = 6.0  # a score at which the amount of evidence stops limiting confidence
 MAX_COUNT = 3  # repetitions of one term beyond this add nothing
 
@@ -81,7 +82,8 @@ class Matcher:
                 if len(term) >= 2:
                     index.term_matters[term].add(matter.code)
         total = max(len(duty_list.matters), 1)
-        index.weights = {term: math.log(1 + total / len(codes)) for term, codes in index.term_matters.items()}
+        index.weights = {term: math.log(1 + total / len(codes)) * (1 + LENGTH_BONUS * (len(term) - 2))
+                         for term, codes in index.term_matters.items()}
         self.index = index
         self.learned = learned or {}
         self.tokenizer = _tokenizer(set(index.term_matters) | set(GANXIAN_TOWNSHIPS) | set(self.learned))

@@ -29,7 +29,7 @@ def test_channel_sample_is_stored_and_read_back(stack, channel_id):
 
 def test_open311_services_post_and_get(stack):
     services = stack.request("GET", "/open311/v2/services.json")
-    assert services.status == 200 and any(s["service_code"] == "CJ-SZ-GG" for s in services.body)
+    assert services.status == 200 and any(s["service_code"] == "CX-02-04" for s in services.body)
     form = urlencode({"api_key": stack.local["open311_api_key"], **sample("open311")}).encode()
     posted = stack.request("POST", "/open311/v2/requests.json", raw=form,
                            headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -65,7 +65,7 @@ def test_bad_input_gets_4xx_and_a_machine_readable_error(stack):
 
 def test_unmatched_request_waits_in_the_manual_queue(stack):
     created = stack.post_signed("12345", {**REQUEST, "external_id": "t-manual", "title": "咨询",
-                                          "content": "请问社保卡在哪里办",
+                                          "content": "请问办事大厅周六开门吗",
                                           "citizen": {"name": "王五", "phone": "13700000000"}})
     order_id = created.body["order_id"]
 

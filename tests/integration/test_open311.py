@@ -30,14 +30,14 @@ def test_services_are_the_duty_lists_matters(aws):
     status, services, headers = get("/open311/v2/services.json")
     assert status == 200 and headers["Content-Type"].startswith("application/json")
     by_code = {s["service_code"]: s for s in services}
-    assert by_code["CJ-SZ-GG"]["service_name"] == "城市公共设施" and by_code["CJ-SZ-GG"]["group"] == "城乡建设"
+    assert by_code["CX-02-04"]["service_name"] == "城市公共设施" and by_code["CX-02-04"]["group"] == "城乡建设"
     assert all(set(s) >= {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
                for s in services)
-    status, definition, _ = get("/open311/v2/services/CJ-SZ-GG.json")
-    assert status == 200 and definition == {"service_code": "CJ-SZ-GG", "attributes": []}
+    status, definition, _ = get("/open311/v2/services/CX-02-04.json")
+    assert status == 200 and definition == {"service_code": "CX-02-04", "attributes": []}
     status, xml, headers = get("/open311/v2/services.xml")
     assert status == 200 and headers["Content-Type"].startswith("text/xml")
-    assert xml.startswith("<?xml") and "<service_code>CJ-SZ-GG</service_code>" in xml
+    assert xml.startswith("<?xml") and "<service_code>CX-02-04</service_code>" in xml
 
 
 def test_post_then_get_by_id_as_the_spec_describes(aws):
@@ -66,7 +66,7 @@ def test_list_filters(aws):
     request_id = created[0]["service_request_id"]
     _, listed, _ = get("/open311/v2/requests.json")
     assert [r["service_request_id"] for r in listed] == [request_id]
-    _, by_code, _ = get("/open311/v2/requests.json", {"service_code": "HB-WR-ZY"})
+    _, by_code, _ = get("/open311/v2/requests.json", {"service_code": "HB-02-03"})
     assert by_code == []
     _, by_status, _ = get("/open311/v2/requests.json", {"status": "closed"})
     assert by_status == []
