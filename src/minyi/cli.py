@@ -5,6 +5,7 @@
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply URL to SSM (operators)
+  minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
   minyi reply ready ORDER --text T --author DEPT    mark a department's reply ready (统一回复)
   minyi reply approve ORDER --reviewer DEPT         approve it as the channel's reviewer
 
@@ -111,6 +112,42 @@ def _reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    """Each stdin line {"id", "title", "content", "address"} -> one line
+    {"id", "matter", "lead", "co", "confidence", "manual", "urgent"}, in the same order."""
+    from minyi import dispatch, duty_list
+    from minyi.matcher import Matcher
+    from minyi.models.duty import DutyList
+
+    text = Path(args.duty_list).read_text(encoding="utf-8-sig") if args.duty_list else duty_list.county_csv()
+    try:
+        matcher = Matcher(DutyList(version=1, matters=duty_list.parse_csv(text)))
+    except DomainError as error:
+        print(json.dumps(error.to_body(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            routing = dispatch.route(matcher, str(item.get("title") or ""), str(item.get("content") or ""),
+                                     item.get("address"))
+        except (ValueError, AttributeError) as error:
+            print(json.dumps({"line": number, "error": str(error)}, ensure_ascii=False), file=sys.stderr)
+            return 2
+        print(json.dumps({
+            "id": item.get("id"),
+            "matter": list(routing.matter.path) if routing.matter else [],
+            "lead": routing.lead or "",
+            "co": list(routing.co),
+            "confidence": routing.confidence,
+            "manual": routing.manual,
+            "urgent": routing.urgent,
+        }, ensure_ascii=False), flush=False)
+    sys.stdout.flush()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minyi", description="民意速办 command line")
     parser.add_argument("--local-dir", help="a running local stack's state directory (.local)")
@@ -131,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("--secret", help="configure: the secret (default: a new random one)")
     chan.add_argument("--reply-url", help="configure: where replies to this channel go")
     chan.add_argument("--api-key", action="append", help="configure: an Open311 api_key (repeatable)")
+    route = commands.add_parser("dispatch", help="route JSON Lines requests by the duty list (offline)")
+    route.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
     reply = commands.add_parser("reply", help="unified reply (统一回复)")
     reply.add_argument("action", choices=["ready", "approve"])
     reply.add_argument("order_id")
@@ -140,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.local_dir:
         _use_local_stack(args.local_dir)
+    if args.command == "dispatch":
+        return _dispatch(args)
     if args.command == "reply":
         if args.action == "ready" and not (args.text and args.author):
             parser.error("reply ready needs --text and --author")

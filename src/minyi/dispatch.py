@@ -4,11 +4,15 @@ to the matter's lead department with its deadline; when unsure, to the manual qu
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
 from minyi import clock, related
 from minyi.dal import orders as store
+from minyi.duty_list import LOCAL_LEAD
+from minyi.emergency import is_emergency
 from minyi.matcher import Matcher, MatchResult, township_government
+from minyi.models.duty import Matter
 from minyi.models.order import OrderStatus, WorkOrder
 
 CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
@@ -19,43 +23,66 @@ def auto_dispatch_threshold() -> float:
     return float(os.environ.get("AUTO_DISPATCH_THRESHOLD", "0.35"))
 
 
-def _manual(order: WorkOrder, matcher: Matcher | None, result: MatchResult | None) -> WorkOrder:
-    return order.model_copy(update={
-        "status": OrderStatus.MANUAL,
-        "duty_list_version": matcher.duty_list.version if matcher else None,
-        "match_score": result.confidence if result else 0.0,
-        # the best guess helps the operator, but it is not a dispatch
-        "matter": list(result.matter.path) if result and result.matter else [],
-        "matter_code": None,
-    })
+@dataclass(frozen=True)
+class Routing:
+    """Where a request goes: the matter, lead and co-handlers, and whether a person
+    must decide (manual) because the matcher is not confident enough."""
+
+    matter: Matter | None
+    lead: str | None
+    co: tuple[str, ...]
+    confidence: float
+    manual: bool
+    urgent: bool
+
+
+def route(matcher: Matcher, title: str, content: str, address: str | None, *, flagged_urgent: bool = False,
+          requested_matter: str | None = None) -> Routing:
+    """The routing of one request by the duty list. Pure: no I/O (the `minyi dispatch`
+    CLI and the route function share it)."""
+    urgent = flagged_urgent or is_emergency(f"{title}\n{content}")
+    chosen = matcher.by_code.get(requested_matter or "")
+    result = matcher.match(title, content, address)
+    if chosen is not None:
+        result = MatchResult(chosen, CHOSEN_CONFIDENCE, result.score, result.terms, None, result.places)
+    matter = result.matter
+    if matter is None:
+        return Routing(None, None, (), 0.0, True, urgent)
+    lead, co = matter.lead, list(matter.co)
+    manual = result.confidence < auto_dispatch_threshold()
+    if matter.local:
+        if result.places:
+            lead = township_government(result.places[0])
+        else:
+            manual = True  # a township's matter, but which township?
+    else:
+        governments = [township_government(place) for place in result.places]
+        # "属地乡镇" in a co-handler list means the township where it happened, once known
+        co = [governments[0] if c == LOCAL_LEAD and governments else c for c in co]
+        co += [g for g in governments if g not in co]
+    return Routing(matter, lead, tuple(co), result.confidence, manual, urgent)
 
 
 def decide(order: WorkOrder, matcher: Matcher | None, now: datetime) -> WorkOrder:
     """The dispatched (or manual) form of a received order. Pure: no I/O."""
     if matcher is None:
-        return _manual(order, None, None)
-    chosen = matcher.by_code.get(order.requested_matter or "")
-    result = matcher.match(order.title, order.content, order.address)
-    if chosen is not None:
-        result = MatchResult(chosen, CHOSEN_CONFIDENCE, result.score, result.terms, None, result.places)
-    if result.matter is None or result.confidence < auto_dispatch_threshold():
-        return _manual(order, matcher, result)
-    matter = result.matter
-    lead, co = matter.lead, list(matter.co)
-    if matter.local:
-        if not result.places:
-            return _manual(order, matcher, result)  # a township's matter, but which township?
-        lead = township_government(result.places[0])
-    else:
-        co += [township_government(place) for place in result.places if township_government(place) not in co]
+        return order.model_copy(update={"status": OrderStatus.MANUAL, "match_score": 0.0})
+    routing = route(matcher, order.title, order.content, order.address, flagged_urgent=order.urgent,
+                    requested_matter=order.requested_matter)
+    common = {"duty_list_version": matcher.duty_list.version, "match_score": routing.confidence,
+              "urgent": routing.urgent}
+    if routing.manual:
+        # the best guess helps the operator, but it is not a dispatch
+        return order.model_copy(update={**common, "status": OrderStatus.MANUAL, "matter_code": None,
+                                        "matter": list(routing.matter.path) if routing.matter else []})
+    matter = routing.matter
     return order.model_copy(update={
+        **common,
         "status": OrderStatus.DISPATCHED,
-        "department": lead,
-        "co_departments": co,
+        "department": routing.lead,
+        "co_departments": list(routing.co),
         "matter": list(matter.path),
         "matter_code": matter.code,
-        "duty_list_version": matcher.duty_list.version,
-        "match_score": result.confidence,
         "dispatched_at": now,
         "due_at": clock.working_days_deadline(now, matter.time_limit_days),
     })

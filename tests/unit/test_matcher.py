@@ -1,0 +1,68 @@
+"""The matcher and `minyi dispatch` on the complete county duty list."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from minyi import dispatch, duty_list
+from minyi.emergency import is_emergency
+from minyi.matcher import Matcher, places
+from minyi.models.duty import DutyList
+
+COUNTY = Matcher(DutyList(version=3, matters=duty_list.parse_csv(duty_list.county_csv())))
+MINYI = str(Path(sys.executable).with_name("minyi"))
+
+
+def test_the_county_list_covers_every_taxonomy_leaf_once():
+    matters = COUNTY.duty_list.matters
+    assert len(matters) == 517
+    assert len({m.path for m in matters}) == 517
+    assert len({m.code for m in matters}) == 517
+    assert all(m.keywords for m in matters)
+
+
+def test_whole_terms_come_out_of_segmentation():
+    assert set(COUNTY.terms("老板拖欠农民工工资三个月了")) >= {"农民工工资"}
+
+
+def test_typical_requests_find_their_department():
+    cases = {
+        ("小区路灯坏了", "小区门口路灯晚上不亮"): "区城管局",
+        ("工地夜间施工", "工地夜间施工噪音扰民"): "区生态环境局",
+        ("社保卡", "请问社保卡丢了怎么补办"): "区人社局",
+    }
+    for (title, content), lead in cases.items():
+        assert dispatch.route(COUNTY, title, content, None).lead == lead, title
+
+
+def test_a_townships_own_matter_goes_to_that_township_or_to_a_person():
+    rows = [m for m in COUNTY.duty_list.matters if m.path[2] in ("宅基地纠纷", "城市公共设施")]
+    local = next(m for m in rows if m.local)
+    small = Matcher(DutyList(version=1, matters=tuple(rows)))
+    words = "，".join(local.keywords[:3])
+    named = dispatch.route(small, words, f"南塘镇{words}", None)
+    assert named.matter == local and named.lead == "南塘镇人民政府" and not named.manual
+    unnamed = dispatch.route(small, words, words, None)
+    assert unnamed.matter == local and unnamed.manual  # which township? an operator decides
+
+
+def test_places_and_emergencies():
+    assert places("赣县王母渡镇和梅林镇交界处") == ("王母渡镇", "梅林镇")
+    assert is_emergency("小区地下室燃气泄漏，闻到很大气味")
+    assert not is_emergency("小区路灯坏了")
+    assert dispatch.route(COUNTY, "紧急", "居民楼起火，有人被困", None).urgent
+
+
+def test_cli_dispatch_answers_each_line_in_order():
+    lines = [{"id": "a", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周", "address": None},
+             {"id": "b", "title": "咨询", "content": "请问办事大厅周六开门吗", "address": None},
+             {"id": "c", "title": "拖欠工资", "content": "老板拖欠农民工工资", "address": "茅店镇"}]
+    done = subprocess.run([MINYI, "dispatch"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines),
+                          capture_output=True, text=True, check=True)
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["id"] for a in answers] == ["a", "b", "c"]
+    assert set(answers[0]) == {"id", "matter", "lead", "co", "confidence", "manual", "urgent"}
+    assert answers[0]["matter"][0] == "城乡建设" and answers[0]["lead"] == "区城管局" and not answers[0]["manual"]
+    assert answers[1]["manual"] is True
+    assert "茅店镇人民政府" in answers[2]["co"]
