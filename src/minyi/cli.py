@@ -1,6 +1,9 @@
 """`minyi`: the command line for staff and operators.
 
-  minyi duty-list import FILE|--county|--sample   validate a duty list (CSV), store it as a new version
+  minyi duty-list import FILE|--county|--sample   validate a duty list (CSV or xlsx), store a new version
+  minyi duty-list export [VERSION]       the version (default: in force) as CSV for Excel
+  minyi duty-list versions               every version, and the one in force
+  minyi duty-list rollback VERSION       put an earlier version back in force
   minyi duty-list show                   print the version in force
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
@@ -26,23 +29,32 @@ def _duty_list(args: argparse.Namespace) -> int:
     from minyi import duty_list
     from minyi.dal import duty_list as store
 
-    if args.action == "import":
-        if args.sample or args.county:
-            text = duty_list.sample_csv() if args.sample else duty_list.county_csv()
+    try:
+        if args.action == "import":
+            if args.sample or args.county:
+                text = duty_list.sample_csv() if args.sample else duty_list.county_csv()
+                version = duty_list.import_csv(text, actor=args.actor, source="sample" if args.sample else "county")
+            else:
+                version = duty_list.import_file(Path(args.file).name, Path(args.file).read_bytes(), actor=args.actor)
+            print(json.dumps({"version": version}))
+        elif args.action == "export":
+            text = duty_list.export_csv(int(args.file) if args.file else None)
+            sys.stdout.write(text)
+        elif args.action == "versions":
+            print(json.dumps({"current": store.current_version(), "versions": store.versions()},
+                             ensure_ascii=False, indent=2))
+        elif args.action == "rollback":
+            if not (args.file or "").isdigit():
+                print("duty-list rollback VERSION", file=sys.stderr)
+                return 2
+            print(json.dumps({"version": duty_list.rollback(int(args.file), actor=args.actor)}))
         else:
-            text = Path(args.file).read_text(encoding="utf-8-sig")
-        try:
-            version = duty_list.import_csv(text, actor=args.actor)
-        except DomainError as error:
-            print(json.dumps(error.to_body(), ensure_ascii=False, indent=2), file=sys.stderr)
-            return 2
-        print(json.dumps({"version": version}))
-        return 0
-    current = store.load()
-    if current is None:
-        print(json.dumps({"version": None}))
-        return 1
-    print(json.dumps({"version": current.version, "matters": len(current.matters)}, ensure_ascii=False))
+            current = store.load()
+            print(json.dumps({"version": current.version if current else None,
+                              "matters": len(current.matters) if current else 0}))
+    except DomainError as error:
+        print(json.dumps(error.to_body(), ensure_ascii=False, indent=2), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -153,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-dir", help="a running local stack's state directory (.local)")
     commands = parser.add_subparsers(dest="command", required=True)
     duty = commands.add_parser("duty-list", help="duty list (职责清单) versions")
-    duty.add_argument("action", choices=["import", "show"])
-    duty.add_argument("file", nargs="?")
+    duty.add_argument("action", choices=["import", "export", "versions", "rollback", "show"])
+    duty.add_argument("file", nargs="?", help="import: a .csv or .xlsx file; export/rollback: a version")
     duty.add_argument("--sample", action="store_true", help="import the small sample duty list (13 matters)")
     duty.add_argument("--county", action="store_true",
                       help="import the complete duty list of a Ganxian-like county shipped with minyi (517 matters)")

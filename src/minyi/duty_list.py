@@ -11,7 +11,7 @@ from importlib import resources
 from pydantic import ValidationError
 
 from minyi.dal import duty_list as store
-from minyi.errors import ValidationFailed
+from minyi.errors import NotFound, ValidationFailed
 from minyi.matcher import Matcher
 from minyi.models.duty import DutyList, Matter
 
@@ -36,16 +36,35 @@ def _split(cell: str) -> tuple[str, ...]:
 
 def parse_csv(text: str) -> tuple[Matter, ...]:
     """Every problem in the file, by row and column, or the matters if there is none."""
-    text = text.removeprefix("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    return parse_rows(reader.fieldnames or [], reader)
+
+
+def parse_xlsx(data: bytes) -> tuple[Matter, ...]:
+    """The first sheet of a workbook, as county staff keep the list in Excel."""
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise ValidationFailed("not a readable xlsx workbook",
+                               [{"row": 0, "column": "", "problem": str(error)[:200]}]) from None
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+    records = ({name: "" if cell is None else str(cell) for name, cell in zip(header, row, strict=False)}
+               for row in rows if any(cell not in (None, "") for cell in row))
+    return parse_rows(header, records)
+
+
+def parse_rows(header: list[str], rows) -> tuple[Matter, ...]:
+    missing = [name for name in COLUMNS if name not in header]
     if missing:
         raise ValidationFailed("duty list is missing columns",
                                [{"row": 1, "column": name, "problem": "missing column"} for name in missing])
     problems: list[dict] = []
     matters: list[Matter] = []
     seen: dict[str, int] = {}
-    for row_number, row in enumerate(reader, start=2):
+    for row_number, row in enumerate(rows, start=2):
         values = {key: (row.get(header) or "").strip() for header, key in {**COLUMNS, **OPTIONAL_COLUMNS}.items()}
         if values["local"] not in ("", "是", "否"):
             problems.append({"row": row_number, "column": "属地办理", "problem": "属地办理 is 是 or 否"})
@@ -96,9 +115,33 @@ def sample_csv() -> str:
     return resources.files("minyi.data").joinpath("duty_list.sample.csv").read_text(encoding="utf-8")
 
 
-def import_csv(text: str, actor: str) -> int:
+def import_csv(text: str, actor: str, source: str = "csv") -> int:
     """Validate the whole file, then store it as the next version. Returns the version."""
-    return store.save_new_version(parse_csv(text), actor)
+    return store.save_new_version(parse_csv(text), actor, source)
+
+
+def import_file(name: str, data: bytes, actor: str) -> int:
+    matters = parse_xlsx(data) if name.lower().endswith(".xlsx") else parse_csv(data.decode("utf-8-sig"))
+    return store.save_new_version(matters, actor, name)
+
+
+def export_csv(version: int | None = None) -> str:
+    """A version as the CSV it can be imported from again (UTF-8 with BOM, for Excel)."""
+    current = store.load(version)
+    if current is None:
+        raise NotFound(f"no duty list version {version}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*COLUMNS, *OPTIONAL_COLUMNS])
+    for m in sorted(current.matters, key=lambda m: m.code):
+        writer.writerow([m.code, *m.path, m.lead, "|".join(m.co), m.handling_type, m.time_limit_days,
+                         "|".join(m.keywords), "是" if m.local else "否"])
+    return "\ufeff" + out.getvalue()
+
+
+def rollback(to_version: int, actor: str) -> int:
+    """Put an earlier version back in force (the versions themselves never change)."""
+    return store.set_current(to_version, actor)
 
 
 class CachedDutyList:

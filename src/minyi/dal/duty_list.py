@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from minyi import clock
+from minyi.errors import Conflict
 from minyi.models.duty import DutyList, Matter
 
 
@@ -36,8 +37,18 @@ class MatterRecord(_DutyListModel):
     body = UnicodeAttribute()
 
 
-class VersionConflict(Exception):
-    """Another import moved the pointer first."""
+class VersionRecord(_DutyListModel):
+    """pk=VERSIONS, sk=V#<n, zero-padded>: who made each version, when, from what."""
+
+    version = NumberAttribute()
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    source = UnicodeAttribute()
+    matters = NumberAttribute()
+
+
+class VersionConflict(Conflict):
+    """Another import or rollback moved the pointer first."""
 
 
 def current_version() -> int | None:
@@ -58,13 +69,45 @@ def load(version: int | None = None) -> DutyList | None:
     return DutyList(version=version, matters=matters)
 
 
-def save_new_version(matters: tuple[Matter, ...], actor: str) -> int:
+def versions() -> list[dict]:
+    return [{"version": int(v.version), "created_at": v.created_at, "created_by": v.created_by,
+             "source": v.source, "matters": int(v.matters)}
+            for v in VersionRecord.query("VERSIONS", VersionRecord.sk.startswith("V#"))]
+
+
+def _latest_version() -> int:
+    latest = list(VersionRecord.query("VERSIONS", VersionRecord.sk.startswith("V#"), scan_index_forward=False,
+                                      limit=1))
+    return int(latest[0].version) if latest else 0
+
+
+def save_new_version(matters: tuple[Matter, ...], actor: str, source: str = "csv") -> int:
     previous = current_version()
-    version = (previous or 0) + 1
+    version = _latest_version() + 1
+    now = clock.iso(clock.now())
+    try:  # claim the version number first, so two imports never write into one version
+        VersionRecord(pk="VERSIONS", sk=f"V#{version:06d}", version=version, created_at=now, created_by=actor,
+                      source=source[:200], matters=len(matters)).save(condition=VersionRecord.pk.does_not_exist())
+    except PutError as error:
+        raise VersionConflict(f"another import took version {version}") from error
     with MatterRecord.batch_write() as batch:
         for matter in matters:
             batch.save(MatterRecord(pk=f"V#{version}", sk=f"M#{matter.code}",
                                     body=json.dumps(matter.model_dump(mode="json"), ensure_ascii=False)))
+    _move_pointer(previous, version, actor)
+    return version
+
+
+def set_current(version: int, actor: str) -> int:
+    if not list(VersionRecord.query("VERSIONS", VersionRecord.sk == f"V#{version:06d}")):
+        from minyi.errors import NotFound
+
+        raise NotFound(f"no duty list version {version}")
+    _move_pointer(current_version(), version, actor)
+    return version
+
+
+def _move_pointer(previous: int | None, version: int, actor: str) -> None:
     pointer = PointerRecord(pk="CURRENT", sk="POINTER", version=version,
                             updated_at=clock.iso(clock.now()), updated_by=actor)
     condition = (PointerRecord.pk.does_not_exist() if previous is None
@@ -72,5 +115,4 @@ def save_new_version(matters: tuple[Matter, ...], actor: str) -> int:
     try:
         pointer.save(condition=condition)
     except PutError as error:
-        raise VersionConflict(f"duty list moved past version {previous} during import") from error
-    return version
+        raise VersionConflict(f"duty list moved past version {previous} meanwhile") from error
