@@ -22,7 +22,8 @@ help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
 	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
 	@echo "make build  - sam build without Docker"
-	@echo "make bench  - cold-import cost of each handler as a ratio to 'import boto3'"
+	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy"
+	@echo "make bench-dispatch [DATA=file.csv] - dispatch accuracy on labelled messages"
 
 $(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (install it or set PYTHON312=...)"; exit 1; }
@@ -61,6 +62,7 @@ build: $(SAM_VENV)/.installed
 bench: venv
 	$(PY) bench/cold_imports.py
 	$(PY) bench/intake_writes.py
+	$(PY) bench/dispatch_accuracy.py
 
 bench-dispatch: venv
 	DATA=$(DATA) $(PY) bench/dispatch_accuracy.py

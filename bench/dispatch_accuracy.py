@@ -24,16 +24,24 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "routing-dev.csv"
 def main() -> int:
     data = Path(os.environ.get("DATA") or DEFAULT_DATA)
     if not data.exists():
-        print(f"no labelled data at {data}; set DATA=...")
-        return 1
+        print(f"dispatch accuracy: no labelled data at {data} (set DATA=...); skipped")
+        return 0
     started = time.perf_counter()
+    import json
+
+    import jieba  # noqa: F401 - imported here so its cost is counted with the imports, not the load
+
     from minyi import dispatch, duty_list
     from minyi.matcher import Matcher
-    from minyi.models.duty import DutyList
+    from minyi.models.duty import DutyList, Matter
 
+    imports_ms = (time.perf_counter() - started) * 1000
     text = Path(os.environ["DUTY_LIST"]).read_text("utf-8-sig") if os.environ.get("DUTY_LIST") \
         else duty_list.county_csv()
-    matcher = Matcher(DutyList(version=1, matters=duty_list.parse_csv(text)))
+    stored = [json.dumps(m.model_dump(mode="json"), ensure_ascii=False) for m in duty_list.parse_csv(text)]
+    # the cold load the route function does: matter records (as stored in DynamoDB) -> models -> matcher
+    started = time.perf_counter()
+    matcher = Matcher(DutyList(version=1, matters=tuple(Matter.model_validate_json(b) for b in stored)))
     load_ms = (time.perf_counter() - started) * 1000
     with data.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
@@ -60,8 +68,9 @@ def main() -> int:
         p, c = at(limit)
         print(f"{limit:9.2f}  {p:9.1%}  {c:8.1%}")
     print(f"dispatch per order, warm: median {statistics.median(timings) * 1e3:.3f} ms, "
-          f"p95 {sorted(timings)[int(len(timings) * 0.95)] * 1e3:.3f} ms; duty list load + matcher build "
-          f"(cold, in this process): {load_ms:.0f} ms")
+          f"p95 {sorted(timings)[int(len(timings) * 0.95)] * 1e3:.3f} ms (goal <= 2 ms)")
+    print(f"duty list load, cold: {len(stored)} stored matters -> models -> matcher (jieba dictionary "
+          f"built): {load_ms:.0f} ms (goal <= 200 ms); module imports before it: {imports_ms:.0f} ms")
     if os.environ.get("SHOW_ERRORS"):
         for ok, confidence, predicted, label in results:
             if not ok:
