@@ -103,6 +103,14 @@ def provision(template: dict, prefix: str, region: str, parameters: dict[str, st
         refs[lid] = arn
         attributes[(lid, "Id")] = arn
 
+    events = boto3.client("events", region_name=region)
+    for lid in resources_of(template, "AWS::Events::EventBus"):
+        name = physical_name(prefix, lid)
+        arn = events.create_event_bus(Name=name)["EventBusArn"]
+        refs[lid] = name
+        attributes[(lid, "Arn")] = arn
+        attributes[(lid, "Name")] = name
+
     return Provisioned(refs, attributes, resolver)
 
 

@@ -66,7 +66,7 @@ def provisioned_account() -> Iterator[Provisioned]:
             for name, value in function_environment(fn.properties, provisioned).items():
                 if name in os.environ and name.endswith(("_TABLE", "_BUCKET", "_PATH")):
                     assert os.environ[name] == value, f"{fn.logical_id}: {name} drifted from the template"
-                elif name.endswith("_URL"):
+                elif name.endswith(("_URL", "_BUS_NAME")):
                     os.environ[name] = value
         from minyi.channels import registry
         from minyi.dal import channel_config

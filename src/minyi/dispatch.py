@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from minyi import clock, related
+from minyi.dal import events as bus
 from minyi.dal import orders as store
 from minyi.duty_list import LOCAL_LEAD
 from minyi.emergency import is_emergency
@@ -16,6 +17,7 @@ from minyi.models.duty import Matter
 from minyi.models.order import OrderStatus, WorkOrder
 
 CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
+EMERGENCY_TIME_LIMIT = timedelta(hours=2)  # 应急快速处置: the 2-hour tier
 
 
 def auto_dispatch_threshold() -> float:
@@ -84,7 +86,8 @@ def decide(order: WorkOrder, matcher: Matcher | None, now: datetime) -> WorkOrde
         "matter": list(matter.path),
         "matter_code": matter.code,
         "dispatched_at": now,
-        "due_at": clock.working_days_deadline(now, matter.time_limit_days),
+        "due_at": now + EMERGENCY_TIME_LIMIT if routing.urgent
+        else clock.working_days_deadline(now, matter.time_limit_days),
     })
 
 
@@ -95,10 +98,13 @@ def dispatch_order(order_id: str, matcher: Matcher | None, now: datetime, actor:
     if order is None or order.status is not OrderStatus.RECEIVED:
         return order
     decided = decide(order, matcher, now)
-    if decided.status is OrderStatus.DISPATCHED:
+    if decided.status is OrderStatus.DISPATCHED and not decided.urgent:
         merged = related.merge_into_open_order(decided, now, actor)
         if merged is not None:
             return merged
+    if decided.urgent and decided.status is OrderStatus.DISPATCHED:
+        # before the order records its dispatch: a crash in between repeats the alert, never loses it
+        bus.emergency(decided, [decided.department, *decided.co_departments])
     timer = clock.epoch(decided.due_at) if decided.due_at else None
     detail = {"matter_code": decided.matter_code, "department": decided.department,
               "confidence": decided.match_score, "duty_list_version": decided.duty_list_version}

@@ -161,6 +161,7 @@ _MUTABLE_FIELDS = (
     "rel_address",
     "reply",
     "reply_status",
+    "urgent",
 )
 
 

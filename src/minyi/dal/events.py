@@ -1,0 +1,42 @@
+"""Events on the EventBridge bus: emergency alerts to every linked department."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from minyi import clock
+from minyi.models.order import WorkOrder
+
+SOURCE = "minyi.dispatch"
+
+
+@cache
+def _events() -> Any:
+    import boto3  # only when there is an emergency to announce
+
+    return boto3.client("events")
+
+
+def emergency(order: WorkOrder, departments: list[str | None]) -> None:
+    """One `Emergency` event per linked department (应急快速处置). Consumers (SMS, duty
+    phones, dashboards) take the order id and department as the deduplication key."""
+    entries = []
+    for department in dict.fromkeys(d for d in departments if d):
+        entries.append({
+            "Source": SOURCE,
+            "DetailType": "Emergency",
+            "EventBusName": os.environ["EVENT_BUS_NAME"],
+            "Detail": json.dumps({
+                "order_id": order.order_id, "department": department, "matter": order.matter,
+                "title": order.title, "address": order.address, "channel": order.channel,
+                "received_at": clock.iso(order.received_at),
+                "due_at": clock.iso(order.due_at) if order.due_at else None,
+            }, ensure_ascii=False),
+        })
+    for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
+        answer = _events().put_events(Entries=entries[start:start + 10])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"{answer['FailedEntryCount']} emergency events were not accepted")
