@@ -9,6 +9,8 @@
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply URL to SSM (operators)
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
+  minyi roster on-call DAY HANDLER PHONE  the rapid-handling team's on-call handler of a duty day
+  minyi roster hours DEPT 08:30-12:00,14:30-18:00   a department's office hours
   minyi reply ready ORDER --text T --author DEPT    mark a department's reply ready (统一回复)
   minyi reply approve ORDER --reviewer DEPT         approve it as the channel's reviewer
 
@@ -160,6 +162,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roster(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from minyi.dal import duty_list as store
+    from minyi.roster import OnCall, WorkingHours
+
+    try:
+        if args.action == "on-call":
+            day, handler, phone = args.values
+            store.put_on_call(OnCall(day=day, handler=handler, phone=phone))
+        else:
+            department, periods = args.values[0], args.values[1]
+            hours = WorkingHours(periods=tuple(tuple(p.split("-", 1)) for p in periods.split(",")))
+            store.put_working_hours(department, hours)
+    except (ValueError, ValidationError) as error:
+        print(f"roster {args.action}: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"saved": args.action, "values": args.values}, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minyi", description="民意速办 command line")
     parser.add_argument("--local-dir", help="a running local stack's state directory (.local)")
@@ -182,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("--api-key", action="append", help="configure: an Open311 api_key (repeatable)")
     route = commands.add_parser("dispatch", help="route JSON Lines requests by the duty list (offline)")
     route.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
+    roster = commands.add_parser("roster", help="7×24 on-call roster and office hours")
+    roster.add_argument("action", choices=["on-call", "hours"])
+    roster.add_argument("values", nargs="+")
     reply = commands.add_parser("reply", help="unified reply (统一回复)")
     reply.add_argument("action", choices=["ready", "approve"])
     reply.add_argument("order_id")
@@ -191,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.local_dir:
         _use_local_stack(args.local_dir)
+    if args.command == "roster":
+        expected = 3 if args.action == "on-call" else 2
+        if len(args.values) != expected:
+            parser.error(f"roster {args.action} takes {expected} values")
+        return _roster(args)
     if args.command == "dispatch":
         return _dispatch(args)
     if args.command == "reply":

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from minyi import clock, related
+from minyi.dal import duty_list as duty_store
 from minyi.dal import events as bus
 from minyi.dal import orders as store
 from minyi.duty_list import LOCAL_LEAD
@@ -15,6 +16,7 @@ from minyi.emergency import is_emergency
 from minyi.matcher import Matcher, MatchResult, township_government
 from minyi.models.duty import Matter
 from minyi.models.order import OrderStatus, WorkOrder
+from minyi.roster import RAPID_TEAM, duty_day
 
 CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
 EMERGENCY_TIME_LIMIT = timedelta(hours=2)  # 应急快速处置: the 2-hour tier
@@ -91,6 +93,13 @@ def decide(order: WorkOrder, matcher: Matcher | None, now: datetime) -> WorkOrde
     })
 
 
+def assign_on_call(order: WorkOrder, now: datetime) -> WorkOrder:
+    """Outside the lead department's hours the rapid-handling team's on-call handler
+    takes the order first (7×24); without a roster entry the team itself is named."""
+    entry = duty_store.on_call(duty_day(now))
+    return order.model_copy(update={"on_call": f"{RAPID_TEAM}:{entry.handler}" if entry else RAPID_TEAM})
+
+
 def dispatch_order(order_id: str, matcher: Matcher | None, now: datetime, actor: str) -> WorkOrder | None:
     """Dispatch a received order once. Anything else (already dispatched, unknown)
     is left as it is, so redelivered stream records and sweeps change nothing."""
@@ -102,11 +111,16 @@ def dispatch_order(order_id: str, matcher: Matcher | None, now: datetime, actor:
         merged = related.merge_into_open_order(decided, now, actor)
         if merged is not None:
             return merged
+    if decided.status is OrderStatus.DISPATCHED and not duty_store.working_hours(decided.department).is_open(now):
+        decided = assign_on_call(decided, now)
+    # the alerts go out before the order records its dispatch: a crash in between repeats
+    # an alert, never loses one
     if decided.urgent and decided.status is OrderStatus.DISPATCHED:
-        # before the order records its dispatch: a crash in between repeats the alert, never loses it
         bus.emergency(decided, [decided.department, *decided.co_departments])
+    if decided.on_call:
+        bus.off_hours(decided)
     timer = clock.epoch(decided.due_at) if decided.due_at else None
-    detail = {"matter_code": decided.matter_code, "department": decided.department,
+    detail = {"matter_code": decided.matter_code, "department": decided.department, "on_call": decided.on_call,
               "confidence": decided.match_score, "duty_list_version": decided.duty_list_version}
     action = "dispatched" if decided.status is OrderStatus.DISPATCHED else "queued_manual"
     if store.transition(decided, OrderStatus.RECEIVED, action=action, actor=actor, at=now,

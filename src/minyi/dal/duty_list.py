@@ -17,6 +17,7 @@ from pynamodb.models import Model
 from minyi import clock
 from minyi.errors import Conflict
 from minyi.models.duty import DutyList, Matter
+from minyi.roster import OnCall, WorkingHours
 
 
 class _DutyListModel(Model):
@@ -49,6 +50,35 @@ class VersionRecord(_DutyListModel):
 
 class VersionConflict(Conflict):
     """Another import or rollback moved the pointer first."""
+
+
+class RosterRecord(_DutyListModel):
+    """pk=ONCALL, sk=<duty day>: the rapid-handling team's on-call handler;
+    pk=HOURS, sk=<department>: a department's office hours when not the default."""
+
+    body = UnicodeAttribute()
+
+
+def on_call(day: str) -> OnCall | None:
+    try:
+        return OnCall.model_validate_json(RosterRecord.get("ONCALL", day).body)
+    except RosterRecord.DoesNotExist:
+        return None
+
+
+def put_on_call(entry: OnCall) -> None:
+    RosterRecord(pk="ONCALL", sk=entry.day, body=entry.model_dump_json()).save()
+
+
+def working_hours(department: str) -> WorkingHours:
+    try:
+        return WorkingHours.model_validate_json(RosterRecord.get("HOURS", department).body)
+    except RosterRecord.DoesNotExist:
+        return WorkingHours()
+
+
+def put_working_hours(department: str, hours: WorkingHours) -> None:
+    RosterRecord(pk="HOURS", sk=department, body=hours.model_dump_json()).save()
 
 
 def current_version() -> int | None:

@@ -20,6 +20,23 @@ def _events() -> Any:
     return boto3.client("events")
 
 
+def off_hours(order: WorkOrder) -> None:
+    """An order dispatched outside office hours, for the on-call handler's phone."""
+    _put([{
+        "Source": SOURCE, "DetailType": "OffHoursDispatch", "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "Detail": json.dumps({"order_id": order.order_id, "on_call": order.on_call, "department": order.department,
+                              "urgent": order.urgent, "title": order.title,
+                              "due_at": clock.iso(order.due_at) if order.due_at else None}, ensure_ascii=False),
+    }])
+
+
+def _put(entries: list[dict]) -> None:
+    for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
+        answer = _events().put_events(Entries=entries[start:start + 10])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"{answer['FailedEntryCount']} events were not accepted")
+
+
 def emergency(order: WorkOrder, departments: list[str | None]) -> None:
     """One `Emergency` event per linked department (应急快速处置). Consumers (SMS, duty
     phones, dashboards) take the order id and department as the deduplication key."""
@@ -36,7 +53,4 @@ def emergency(order: WorkOrder, departments: list[str | None]) -> None:
                 "due_at": clock.iso(order.due_at) if order.due_at else None,
             }, ensure_ascii=False),
         })
-    for start in range(0, len(entries), 10):  # PutEvents takes at most 10 entries
-        answer = _events().put_events(Entries=entries[start:start + 10])
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"{answer['FailedEntryCount']} emergency events were not accepted")
+    _put(entries)

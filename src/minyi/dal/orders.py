@@ -117,6 +117,7 @@ class OrderRecord(_OrdersTableModel):
     timer_at = NumberAttribute(null=True)
     urgent = BooleanAttribute(null=True)
     requested_matter = UnicodeAttribute(null=True)
+    on_call = UnicodeAttribute(null=True)
     citizen_id_number = UnicodeAttribute(null=True)
     raw_payload = UnicodeAttribute(null=True)
     parent_order_id = UnicodeAttribute(null=True)
@@ -162,6 +163,7 @@ _MUTABLE_FIELDS = (
     "reply",
     "reply_status",
     "urgent",
+    "on_call",
 )
 
 
@@ -225,6 +227,7 @@ def _record_of(order: WorkOrder) -> OrderRecord:
         overdue_at=_time(order.overdue_at),
         urgent=order.urgent,
         requested_matter=order.requested_matter,
+        on_call=order.on_call,
         citizen_id_number=order.citizen.id_number,
         parent_order_id=order.parent_order_id,
         related_orders=order.related_orders or None,
@@ -260,6 +263,7 @@ def _order_of(record: OrderRecord) -> WorkOrder:
         overdue_at=when(record.overdue_at),
         urgent=bool(record.urgent),
         requested_matter=record.requested_matter,
+        on_call=record.on_call,
         parent_order_id=record.parent_order_id,
         related_orders=list(record.related_orders or []),
         reply=Reply.model_validate_json(record.reply) if record.reply else None,
