@@ -208,7 +208,8 @@ def _request_item(order: WorkOrder, raw: str | None, matters: DutyList | None) -
     matter = matters.by_code(code) if matters and code else None
     notes = {OrderStatus.RECEIVED: "已受理", OrderStatus.DISPATCHED: f"已派发至{order.department}办理",
              OrderStatus.MANUAL: "分拨中", OrderStatus.OVERDUE: "办理超期，已督办",
-             OrderStatus.MERGED: "已与相同诉求并案办理"}[order.status]
+             OrderStatus.MERGED: "已与相同诉求并案办理", OrderStatus.RETURNED: "重新分拨中",
+             OrderStatus.JOINT_MEETING: "多部门会商中"}[order.status]
     if order.reply and order.reply.status is ReplyStatus.DELIVERED:
         notes = mask_text(order.reply.text)
     updated = max(t for t in (order.received_at, order.dispatched_at, order.overdue_at,

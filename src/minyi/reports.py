@@ -22,6 +22,9 @@ STATUS_LABELS = {
     OrderStatus.DISPATCHED: "办理中",
     OrderStatus.MANUAL: "待人工分拨",
     OrderStatus.OVERDUE: "已超期",
+    OrderStatus.MERGED: "已并单",
+    OrderStatus.RETURNED: "退单待审",
+    OrderStatus.JOINT_MEETING: "联席会议",
 }
 UNASSIGNED = "（未分拨）"
 

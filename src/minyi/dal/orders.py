@@ -32,7 +32,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from minyi import clock
-from minyi.models.order import Citizen, OrderStatus, Reply, WorkOrder
+from minyi.models.order import QUEUES, Citizen, OrderReturn, OrderStatus, Reply, WorkOrder
 
 TIMER_SHARDS = 4
 ORDER_SK = "ORDER"
@@ -83,6 +83,18 @@ class RelatedByAddressIndex(GlobalSecondaryIndex["OrderRecord"]):
     received_at = UnicodeAttribute(range_key=True)
 
 
+class QueueIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """queues: orders waiting for a person (manual dispatch, return review, joint
+    meeting), oldest first. Sparse: `queue` is set only while an order waits."""
+
+    class Meta:
+        index_name = "queues"
+        projection = IncludeProjection(["order_id", "status", "department", "title", "match_score"])
+
+    queue = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
 class _OrdersTableModel(Model):
     class Meta:
         table_name = os.environ.get("ORDERS_TABLE", "orders")
@@ -118,6 +130,8 @@ class OrderRecord(_OrdersTableModel):
     urgent = BooleanAttribute(null=True)
     requested_matter = UnicodeAttribute(null=True)
     on_call = UnicodeAttribute(null=True)
+    queue = UnicodeAttribute(null=True)
+    returns = UnicodeAttribute(null=True)  # the OrderReturns as JSON
     citizen_id_number = UnicodeAttribute(null=True)
     raw_payload = UnicodeAttribute(null=True)
     parent_order_id = UnicodeAttribute(null=True)
@@ -130,6 +144,7 @@ class OrderRecord(_OrdersTableModel):
 
     timers = TimerIndex()
     by_month = MonthIndex()
+    queues = QueueIndex()
     related_phone = RelatedByPhoneIndex()
     related_address = RelatedByAddressIndex()
 
@@ -164,6 +179,8 @@ _MUTABLE_FIELDS = (
     "reply_status",
     "urgent",
     "on_call",
+    "queue",
+    "returns",
 )
 
 
@@ -228,6 +245,9 @@ def _record_of(order: WorkOrder) -> OrderRecord:
         urgent=order.urgent,
         requested_matter=order.requested_matter,
         on_call=order.on_call,
+        queue=QUEUES.get(order.status),
+        returns=json.dumps([r.model_dump(mode="json") for r in order.returns], ensure_ascii=False)
+        if order.returns else None,
         citizen_id_number=order.citizen.id_number,
         parent_order_id=order.parent_order_id,
         related_orders=order.related_orders or None,
@@ -264,6 +284,7 @@ def _order_of(record: OrderRecord) -> WorkOrder:
         urgent=bool(record.urgent),
         requested_matter=record.requested_matter,
         on_call=record.on_call,
+        returns=[OrderReturn.model_validate(r) for r in json.loads(record.returns)] if record.returns else [],
         parent_order_id=record.parent_order_id,
         related_orders=list(record.related_orders or []),
         reply=Reply.model_validate_json(record.reply) if record.reply else None,
@@ -415,6 +436,13 @@ def get_order_with_raw(order_id: str) -> tuple[WorkOrder, str | None] | None:
 def transition(order: WorkOrder, expected: OrderStatus, *, action: str, actor: str, at: datetime,
                timer_at: int | None, detail: dict[str, Any] | None = None) -> bool:
     return commit([Change(order, expected, action, timer_at, detail)], actor=actor, at=at)
+
+
+def queue(name: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Orders waiting in a queue, oldest first (no personal data: the index projects none)."""
+    return [{"order_id": item.order_id, "status": item.status, "department": item.department,
+             "title": item.title, "received_at": item.received_at, "confidence": item.match_score}
+            for item in OrderRecord.queues.query(name, limit=limit)]
 
 
 def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:

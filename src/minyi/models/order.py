@@ -59,6 +59,29 @@ class OrderStatus(StrEnum):
     MANUAL = "manual"  # 待人工分拨: no confident match, an operator dispatches it
     MERGED = "merged"  # 已并单: linked to an open order about the same matter, handled with it
     OVERDUE = "overdue"  # 已超期: the deadline passed before completion
+    RETURNED = "returned"  # 退单待审核: the department says it is not theirs; the centre reviews
+    JOINT_MEETING = "joint_meeting"  # 联席会议: disputed; every department involved meets on it
+
+
+# Where an order waits for a person, by status (the `queues` index)
+QUEUES = {OrderStatus.MANUAL: "manual", OrderStatus.RETURNED: "review", OrderStatus.JOINT_MEETING: "joint_meeting"}
+
+
+class ReturnReason(StrEnum):
+    NOT_OUR_DUTY = "not_our_duty"  # 非本单位职责
+    WRONG_PLACE = "wrong_place"  # 属地错误
+    INSUFFICIENT_INFO = "insufficient_info"  # 诉求不清
+    DUPLICATE = "duplicate"  # 重复件
+    OTHER = "other"
+
+
+class OrderReturn(BaseModel):
+    """退单: one department's return of an order, with its reason."""
+
+    department: str
+    category: ReturnReason
+    text: str = Field(min_length=1, max_length=500)
+    at: datetime
 
 
 class Citizen(BaseModel):
@@ -136,6 +159,7 @@ class WorkOrder(BaseModel):
     parent_order_id: str | None = None  # 并单: the open order this one is handled with
     related_orders: list[str] = Field(default_factory=list)  # orders merged into this one
     reply: Reply | None = None
+    returns: list[OrderReturn] = Field(default_factory=list)
     version: int = 1
 
     @property

@@ -1,0 +1,112 @@
+"""The centre's and departments' work on an order after routing: manual dispatch
+(人工分拨), returns (退单) and their review (改派 or 维持), disputes and the joint
+meeting (联席会议). Every step is a conditional transition with an audit record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from minyi import clock
+from minyi.dal import orders as store
+from minyi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from minyi.matcher import Matcher
+from minyi.models.order import OrderReturn, OrderStatus, ReturnReason, WorkOrder
+
+ACTIVE = (OrderStatus.DISPATCHED, OrderStatus.OVERDUE)
+
+
+def _order(order_id: str) -> WorkOrder:
+    order = store.get_order(order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def _commit(before: WorkOrder, after: WorkOrder, expected, action: str, actor: str, now: datetime,
+            detail: dict, timer_at: int | None = None, keep_timer: bool = False) -> WorkOrder:
+    change = store.Change(after, expected, action, timer_at, detail, keep_timer=keep_timer)
+    if not store.commit([change], actor=actor, at=now):
+        raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")
+    return after.model_copy(update={"version": before.version + 1})
+
+
+def _dispatched(order: WorkOrder, matcher: Matcher, matter_code: str, department: str | None,
+                now: datetime) -> WorkOrder:
+    matter = matcher.by_code.get(matter_code)
+    if matter is None:
+        raise ValidationFailed("no such matter in the duty list in force",
+                               [{"field": "matter_code", "problem": f"unknown matter {matter_code}"}])
+    due = clock.working_days_deadline(now, matter.time_limit_days)
+    return order.model_copy(update={
+        "status": OrderStatus.DISPATCHED, "department": department or matter.lead, "co_departments": list(matter.co),
+        "matter": list(matter.path), "matter_code": matter.code, "duty_list_version": matcher.duty_list.version,
+        "dispatched_at": now, "due_at": due, "overdue_at": None})
+
+
+def manual_dispatch(order_id: str, matcher: Matcher, matter_code: str, operator: str, now: datetime,
+                    department: str | None = None) -> WorkOrder:
+    """An operator dispatches an order from the manual queue."""
+    order = _order(order_id)
+    if order.status is not OrderStatus.MANUAL:
+        raise Conflict(f"order {order_id} is {order.status.value}, not waiting for manual dispatch")
+    after = _dispatched(order, matcher, matter_code, department, now)
+    return _commit(order, after, OrderStatus.MANUAL, "dispatched_manually", operator, now,
+                   {"matter_code": matter_code, "department": after.department},
+                   timer_at=clock.epoch(after.due_at))
+
+
+def return_order(order_id: str, department: str, category: ReturnReason, text: str, now: datetime) -> WorkOrder:
+    """The lead department returns an order it holds is not its own. A second return of
+    the same order goes to the joint meeting instead of back to review."""
+    order = _order(order_id)
+    if order.status not in ACTIVE:
+        raise Conflict(f"order {order_id} is {order.status.value}; only a dispatched order can be returned")
+    if order.department != department:
+        raise Forbidden(f"order {order_id} is not with {department}")
+    entry = OrderReturn(department=department, category=category, text=text, at=now)
+    returns = [*order.returns, entry]
+    status = OrderStatus.JOINT_MEETING if len(returns) >= 2 else OrderStatus.RETURNED
+    after = order.model_copy(update={"status": status, "returns": returns})
+    action = "returned_to_joint_meeting" if status is OrderStatus.JOINT_MEETING else "returned"
+    return _commit(order, after, order.status, action, department, now,
+                   {"category": category.value, "text": text, "returns": len(returns)})
+
+
+def review_return(order_id: str, matcher: Matcher, operator: str, now: datetime, *, uphold: bool,
+                  matter_code: str | None = None, department: str | None = None) -> WorkOrder:
+    """The centre decides a return: uphold the first dispatch (same department, the clock
+    runs on) or re-dispatch (改派) to another matter or department with a new deadline."""
+    order = _order(order_id)
+    if order.status is not OrderStatus.RETURNED:
+        raise Conflict(f"order {order_id} is {order.status.value}, not a return waiting for review")
+    if uphold:
+        after = order.model_copy(update={"status": OrderStatus.DISPATCHED})
+        timer = clock.epoch(order.due_at) if order.due_at else None
+        return _commit(order, after, OrderStatus.RETURNED, "return_rejected", operator, now,
+                       {"department": order.department}, timer_at=timer)
+    after = _dispatched(order, matcher, matter_code or order.matter_code or "", department, now)
+    return _commit(order, after, OrderStatus.RETURNED, "redispatched", operator, now,
+                   {"from": order.department, "to": after.department, "matter_code": after.matter_code},
+                   timer_at=clock.epoch(after.due_at))
+
+
+def dispute(order_id: str, operator: str, reason: str, now: datetime) -> WorkOrder:
+    """An operator's dispute flag sends an order to the joint meeting (联席会议)."""
+    order = _order(order_id)
+    if order.status not in (*ACTIVE, OrderStatus.RETURNED, OrderStatus.MANUAL):
+        raise Conflict(f"order {order_id} is {order.status.value} and cannot be disputed")
+    after = order.model_copy(update={"status": OrderStatus.JOINT_MEETING})
+    return _commit(order, after, order.status, "disputed", operator, now, {"reason": reason})
+
+
+def departments_involved(order: WorkOrder) -> list[str]:
+    """Who sits at the joint meeting: every department the order has been with."""
+    named = [order.department, *order.co_departments, *(r.department for r in order.returns)]
+    return list(dict.fromkeys(d for d in named if d))
+
+
+def returns_by_department(order: WorkOrder) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in order.returns:
+        counts[entry.department] = counts.get(entry.department, 0) + 1
+    return counts
