@@ -165,6 +165,6 @@ class CachedDutyList:
         current = self.get()
         if current is None:
             return None
-        if self._matcher is None or self._matcher.duty_list.version != current.version:
-            self._matcher = Matcher(current)
+        if self._matcher is None or self._matcher.duty_list is not current:
+            self._matcher = Matcher(current, store.learned(current.version))
         return self._matcher

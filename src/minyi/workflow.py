@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from minyi import clock
+from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
 from minyi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from minyi.matcher import Matcher
@@ -43,6 +44,21 @@ def _dispatched(order: WorkOrder, matcher: Matcher, matter_code: str, department
         "dispatched_at": now, "due_at": due, "overdue_at": None})
 
 
+LEARNING_RATE = 1.0  # one correction adds this share of a term's own weight to the corrected matter
+
+
+def learn(order: WorkOrder, matcher: Matcher) -> None:
+    """An operator's choice teaches the matcher: the terms of this request now point a
+    little more to the matter it really was (persisted with the duty-list version)."""
+    if not order.matter_code:
+        return
+    terms = matcher.terms(f"{order.title}\n{order.content}")
+    if terms:
+        duty_store.add_learned(matcher.duty_list.version, {
+            term: {order.matter_code: round(LEARNING_RATE * matcher.index.weights.get(term, 1.0), 4)}
+            for term in terms})
+
+
 def manual_dispatch(order_id: str, matcher: Matcher, matter_code: str, operator: str, now: datetime,
                     department: str | None = None) -> WorkOrder:
     """An operator dispatches an order from the manual queue."""
@@ -50,9 +66,11 @@ def manual_dispatch(order_id: str, matcher: Matcher, matter_code: str, operator:
     if order.status is not OrderStatus.MANUAL:
         raise Conflict(f"order {order_id} is {order.status.value}, not waiting for manual dispatch")
     after = _dispatched(order, matcher, matter_code, department, now)
-    return _commit(order, after, OrderStatus.MANUAL, "dispatched_manually", operator, now,
+    done = _commit(order, after, OrderStatus.MANUAL, "dispatched_manually", operator, now,
                    {"matter_code": matter_code, "department": after.department},
                    timer_at=clock.epoch(after.due_at))
+    learn(done, matcher)
+    return done
 
 
 def return_order(order_id: str, department: str, category: ReturnReason, text: str, now: datetime) -> WorkOrder:
@@ -85,9 +103,12 @@ def review_return(order_id: str, matcher: Matcher, operator: str, now: datetime,
         return _commit(order, after, OrderStatus.RETURNED, "return_rejected", operator, now,
                        {"department": order.department}, timer_at=timer)
     after = _dispatched(order, matcher, matter_code or order.matter_code or "", department, now)
-    return _commit(order, after, OrderStatus.RETURNED, "redispatched", operator, now,
+    done = _commit(order, after, OrderStatus.RETURNED, "redispatched", operator, now,
                    {"from": order.department, "to": after.department, "matter_code": after.matter_code},
                    timer_at=clock.epoch(after.due_at))
+    if done.matter_code != order.matter_code:
+        learn(done, matcher)
+    return done
 
 
 def dispute(order_id: str, operator: str, reason: str, now: datetime) -> WorkOrder:

@@ -75,3 +75,23 @@ def test_an_operators_dispute_sends_it_to_the_joint_meeting(aws, matcher):
     disputed = workflow.dispute(order.order_id, "centre:王", "城管与住建对路灯权属有争议", clock.now())
     assert disputed.status.value == "joint_meeting"
     assert orders.audit_trail(order.order_id)[-1]["action"] == "disputed"
+
+
+def test_a_redispatch_teaches_the_matcher_and_the_lesson_survives_a_new_version(aws, matcher):
+    title, content = "小区路灯不亮", "小区里的路灯坏了很久，物业说不归他们管"
+    assert matcher.match(title, content).matter.code == "CX-02-04"
+    for n in range(3):
+        order = routed(aws, f"learn-{n}", title=title, content=content,
+                       citizen={"name": "张三", "phone": f"1380000{n:04d}"},
+                       address=f"梅林镇华丰社区{n}号楼")
+        if order.status.value == "merged":
+            continue
+        workflow.return_order(order.order_id, order.department, ReturnReason.NOT_OUR_DUTY, "属物业", clock.now())
+        workflow.review_return(order.order_id, matcher, "centre:王", clock.now(), uphold=False,
+                               matter_code="CX-10-03")
+    taught = duty_store.learned(duty_store.current_version())
+    assert taught and all("CX-10-03" in weights for weights in taught.values())
+    relearned = Matcher(duty_store.load(), taught)
+    assert relearned.match(title, content).matter.code == "CX-10-03"
+    duty_list.import_csv(duty_list.county_csv(), actor="test")  # a new version keeps what was taught
+    assert duty_store.learned(duty_store.current_version()) == taught

@@ -81,6 +81,29 @@ def put_working_hours(department: str, hours: WorkingHours) -> None:
     RosterRecord(pk="HOURS", sk=department, body=hours.model_dump_json()).save()
 
 
+class LearnedRecord(_DutyListModel):
+    """pk=LEARNED#V#<n>, sk=<term>: weights operators' corrections added to matters for
+    a term, in duty-list version n ({matter code: weight} as JSON)."""
+
+    body = UnicodeAttribute()
+
+
+def learned(version: int) -> dict[str, dict[str, float]]:
+    return {item.sk: json.loads(item.body) for item in LearnedRecord.query(f"LEARNED#V#{version}")}
+
+
+def add_learned(version: int, term_weights: dict[str, dict[str, float]]) -> None:
+    """Add to the stored weights (read-modify-write per term; corrections are rare and
+    a lost increment costs only a little learning)."""
+    current = learned(version)
+    with LearnedRecord.batch_write() as batch:
+        for term, codes in term_weights.items():
+            merged = dict(current.get(term, {}))
+            for code, weight in codes.items():
+                merged[code] = round(merged.get(code, 0.0) + weight, 4)
+            batch.save(LearnedRecord(pk=f"LEARNED#V#{version}", sk=term, body=json.dumps(merged)))
+
+
 def current_version() -> int | None:
     try:
         return int(PointerRecord.get("CURRENT", "POINTER", consistent_read=True).version)
@@ -124,6 +147,10 @@ def save_new_version(matters: tuple[Matter, ...], actor: str, source: str = "csv
         for matter in matters:
             batch.save(MatterRecord(pk=f"V#{version}", sk=f"M#{matter.code}",
                                     body=json.dumps(matter.model_dump(mode="json"), ensure_ascii=False)))
+    if previous is not None:  # what operators taught carries over for the matters that remain
+        codes = {m.code for m in matters}
+        kept = {term: {c: w for c, w in weights.items() if c in codes} for term, weights in learned(previous).items()}
+        add_learned(version, {term: weights for term, weights in kept.items() if weights})
     _move_pointer(previous, version, actor)
     return version
 
