@@ -218,6 +218,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _record_of(order: WorkOrder) -> OrderRecord:
+    rel_phone, rel_address = related_keys(order)
     return OrderRecord(
         pk=_order_key(order.order_id),
         sk=ORDER_SK,
@@ -251,8 +252,8 @@ def _record_of(order: WorkOrder) -> OrderRecord:
         citizen_id_number=order.citizen.id_number,
         parent_order_id=order.parent_order_id,
         related_orders=order.related_orders or None,
-        rel_phone=related_keys(order)[0],
-        rel_address=related_keys(order)[1],
+        rel_phone=rel_phone,
+        rel_address=rel_address,
         reply=order.reply.model_dump_json() if order.reply else None,
         reply_status=order.reply.status.value if order.reply else None,
     )
