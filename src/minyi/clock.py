@@ -32,9 +32,6 @@ def epoch(moment: datetime) -> int:
     return int(moment.astimezone(UTC).timestamp())
 
 
-def from_epoch(seconds: int | float) -> datetime:
-    return datetime.fromtimestamp(seconds, SHANGHAI)
-
 
 def parse_iso(text: str) -> datetime:
     return to_shanghai(datetime.fromisoformat(text))

@@ -15,7 +15,3 @@ EMERGENCY_TERMS = (
 
 def is_emergency(text: str) -> bool:
     return any(term in text for term in EMERGENCY_TERMS)
-
-
-def emergency_terms(text: str) -> tuple[str, ...]:
-    return tuple(term for term in EMERGENCY_TERMS if term in text)

@@ -34,10 +34,6 @@ def _from_env[T: BaseModel](model: type[T]) -> T:
     return model.model_validate(values)
 
 
-@cache
-def orders_settings() -> OrdersSettings:
-    return _from_env(OrdersSettings)
-
 
 @cache
 def route_settings() -> RouteSettings:

@@ -25,11 +25,11 @@ def _path() -> str:
     return os.environ["CHANNEL_CONFIG_PATH"].rstrip("/")
 
 
-def all_configs(force: bool = False) -> dict[str, ChannelConfig]:
+def all_configs() -> dict[str, ChannelConfig]:
     from aws_lambda_powertools.utilities import parameters
 
     max_age = int(os.environ.get("CHANNEL_CONFIG_CACHE_SECONDS", "300"))
-    raw = parameters.get_parameters(_path(), decrypt=True, recursive=False, max_age=max_age, force_fetch=force)
+    raw = parameters.get_parameters(_path(), decrypt=True, recursive=False, max_age=max_age)
     configs = {}
     for name, value in raw.items():
         try:

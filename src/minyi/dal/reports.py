@@ -75,12 +75,6 @@ def mark_ready(report_id: str, csv_key: str, json_key: str, at: datetime) -> boo
     return True
 
 
-def mark_failed(report_id: str, error: str) -> None:
-    ReportRecord(report_id=report_id).update(
-        actions=[ReportRecord.status.set(ReportStatus.FAILED.value), ReportRecord.error.set(error[:500])],
-        condition=ReportRecord.status == ReportStatus.PENDING.value,
-    )
-
 
 @lru_cache(maxsize=1)
 def _s3() -> Any:
