@@ -61,6 +61,7 @@ def provisioned_account() -> Iterator[Provisioned]:
     """Fresh moto account with every stateful resource of template.yaml, and each
     registry channel's secret in SSM as operators provision it."""
     with mock_aws():
+        _fresh_containers()
         provisioned = provision(TEMPLATE, PREFIX, REGION)
         for fn in FUNCTIONS.values():
             for name, value in function_environment(fn.properties, provisioned).items():
@@ -84,6 +85,15 @@ def aws() -> Iterator[Provisioned]:
 
 
 _loaded: dict[str, ModuleType] = {}
+
+
+def _fresh_containers() -> None:
+    """A fresh account is a fresh deployment: no warm container keeps what it cached
+    (duty-list versions restart at 1 in every test's account)."""
+    import minyi.open311
+
+    _loaded.clear()
+    minyi.open311._published = None
 
 
 def load_handler_module(logical_id: str) -> ModuleType:

@@ -77,7 +77,9 @@ def _channel(args: argparse.Namespace) -> int:
         print(json.dumps({"channel": args.channel, "parameter": channel_config.parameter_name(args.channel),
                           "secret": secret}))
         return 0
-    local = json.loads(Path(args.secrets).read_text(encoding="utf-8"))
+    secrets_file = Path(args.secrets) if args.secrets else (
+        Path(args.local_dir) / "channel-secrets.json" if args.local_dir else LOCAL_SECRETS)
+    local = json.loads(secrets_file.read_text(encoding="utf-8"))
     secret = local["secrets"][args.channel]
     body = Path(args.file).read_bytes()
     headers = auth.signed_headers(secret, body)
@@ -198,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("action", choices=["post", "headers", "configure"])
     chan.add_argument("channel")
     chan.add_argument("file", nargs="?")
-    chan.add_argument("--secrets", default=str(LOCAL_SECRETS), help="the local stack's dev secrets file")
+    chan.add_argument("--secrets", help="the local stack's dev secrets file "
+                      "(default: channel-secrets.json in --local-dir, else .local/)")
     chan.add_argument("--url", help="API base URL (default: the local stack's)")
     chan.add_argument("--secret", help="configure: the secret (default: a new random one)")
     chan.add_argument("--reply-url", help="configure: where replies to this channel go")

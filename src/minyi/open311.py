@@ -24,11 +24,12 @@ from pydantic import ValidationError
 from minyi import clock, intake
 from minyi.channels import channel
 from minyi.dal import channel_config
-from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as order_store
+from minyi.duty_list import CachedDutyList
 from minyi.models.duty import DutyList, Matter
 from minyi.models.order import ChannelRequest, Citizen, OrderStatus, ReplyStatus, WorkOrder
 from minyi.privacy import mask_text
+from minyi.settings import route_settings
 
 CHANNEL = "open311"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -70,8 +71,20 @@ def render(items: list[dict[str, Any]], root: str, element: str, fmt: str) -> st
     return '<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(top, encoding="unicode")
 
 
+_published: CachedDutyList | None = None
+
+
+def _current() -> DutyList | None:
+    """The duty list in force, cached per warm container like dispatch's: status polls
+    by citizens' apps must not each read all the matters."""
+    global _published
+    if _published is None:
+        _published = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
+    return _published.get()
+
+
 def _duty_list() -> DutyList:
-    current = duty_store.load()
+    current = _current()
     if current is None:
         raise Open311Error(404, "no services are published yet")
     return current
@@ -247,7 +260,7 @@ def request_by_id(document: str) -> tuple[int, str, str]:
     found = _open311_order(order_id)
     if found is None:
         raise Open311Error(404, f"no service request {order_id}", fmt)
-    items = [_request_item(*found, duty_store.load())]
+    items = [_request_item(*found, _current())]
     return 200, render(items, "service_requests", "request", fmt), FORMATS[fmt]
 
 
@@ -268,7 +281,7 @@ def list_requests(query: Mapping[str, str], fmt: str, now: datetime) -> tuple[in
     if statuses - {"open", "closed"}:
         raise Open311Error(400, "status is open, closed or both", fmt)
     codes = {c for c in query.get("service_code", "").split(",") if c}
-    matters = duty_store.load()
+    matters = _current()
     if query.get("service_request_id"):
         ids = [i for i in query["service_request_id"].split(",") if i][:MAX_RESULTS]
         found = [f for f in (_open311_order(i) for i in ids) if f]

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -58,7 +59,7 @@ class Stack:
             decoded = None
         return Answer(status, decoded, got, payload)
 
-    def wait_for(self, check, timeout: float = 15.0, interval: float = 0.3):
+    def wait_for(self, check, timeout: float = 30.0, interval: float = 0.3):
         deadline = time.monotonic() + timeout
         while True:
             result = check()
@@ -93,13 +94,18 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     if base is None:
         process.kill()
         raise RuntimeError("local stack did not start:\n" + "".join(lines))
+    # keep draining the stack's output: a full pipe would block the stack mid-test
+    drain = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    drain.start()
     yield Stack(base, state_dir)
     process.send_signal(signal.SIGTERM)
     try:
-        rest, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         raise
-    (state_dir / "stack.out").write_text("".join(lines) + rest, encoding="utf-8")
+    drain.join(timeout=5)
+    rest = "".join(lines)
+    (state_dir / "stack.out").write_text(rest, encoding="utf-8")
     assert process.returncode == 0, rest
     assert "stopped" in rest

@@ -76,3 +76,26 @@ def test_each_order_records_the_version_it_was_dispatched_with(aws):
     routes.deliver()
     assert orders.get_order(ack["order_id"]).duty_list_version == 1
     assert orders.get_order(ack2["order_id"]).duty_list_version == 2
+
+
+def test_warm_cache_reads_only_the_pointer_until_the_version_or_learning_changes(aws, monkeypatch):
+    # Given a warm container's cache over the county list
+    duty_list.import_csv(duty_list.county_csv(), actor="centre")
+    cache = duty_list.CachedDutyList(ttl=0)
+    loads = []
+    real_load = store.load
+    monkeypatch.setattr(store, "load", lambda version=None: loads.append(version) or real_load(version))
+    first = cache.matcher()
+    # When it is checked again with nothing changed
+    again = cache.matcher()
+    # Then the matters were read once and the matcher is the same object
+    assert loads == [1] and again is first
+    # When an operator's correction teaches a term
+    store.add_learned(1, {"井盖": {"CX-02-04": 1.0}})
+    taught = cache.matcher()
+    # Then the matcher is rebuilt with it, without re-reading the matters
+    assert loads == [1] and taught is not first and taught.learned == {"井盖": {"CX-02-04": 1.0}}
+    # When a new version is published
+    duty_list.import_csv(duty_list.sample_csv(), actor="centre")
+    # Then the next check reads it
+    assert cache.get().version == 2 and loads == [1, 2] and len(cache.get().matters) == 13
