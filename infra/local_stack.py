@@ -31,9 +31,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from infra import events
+from infra.authorizer import Unauthorized, UserPoolAuthorizer
 from infra.lambda_worker import serve
 from infra.provision import Provisioned, function_environment, provision
-from infra.template import ROOT, Function, QueueSource, ScheduleSource, StreamSource, functions, load
+from infra.template import (
+    ROOT,
+    Function,
+    QueueSource,
+    ScheduleSource,
+    StreamSource,
+    authorizers,
+    functions,
+    load,
+)
 from minyi.ids import order_id_for
 
 PREFIX = "minyi-local"
@@ -207,9 +217,21 @@ class LocalStack:
             self.pools[fn.logical_id] = FunctionPool(fn, self._function_env(fn), size, self.log_dir)
         self.routes = [(route, events.path_pattern(route.path), fn)
                        for fn in self.functions for route in fn.api_routes]
+        self.authorizers = {
+            name: UserPoolAuthorizer(self.provisioned.refs[spec.user_pool], region,
+                                     self._jwks(self.provisioned.refs[spec.user_pool]), spec.header)
+            for name, spec in authorizers(self.template).items()}
         self.receiver = ChannelReceiver()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._http_handler())
         self.port = self.httpd.server_address[1]
+
+    def _jwks(self, user_pool_id: str) -> Any:
+        """The pool's signing keys, from moto's own JWKS endpoint (what API Gateway reads)."""
+        def fetch() -> dict:
+            url = f"{self.moto.endpoint}/{user_pool_id}/.well-known/jwks.json"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.loads(response.read())
+        return fetch
 
     def _stage(self) -> str:
         for resource in self.template["Resources"].values():
@@ -274,9 +296,17 @@ class LocalStack:
                     self._json(403, {"message": "Missing Authentication Token"})
                     return
                 route, fn = target
+                authorizer = None
+                if route.authorizer:  # API Gateway's Cognito authorizer runs before the function
+                    try:
+                        claims = stack.authorizers[route.authorizer].claims(dict(self.headers.items()))
+                    except Unauthorized:
+                        self._json(401, {"message": "Unauthorized"})
+                        return
+                    authorizer = {"claims": claims}
                 event = events.api_event(self.command, route.path, url.path, headers=dict(self.headers.items()),
                                          query=parse_qs(url.query, keep_blank_values=True) or None, body=body,
-                                         stage=stack.stage, source_ip=self.client_address[0])
+                                         stage=stack.stage, source_ip=self.client_address[0], authorizer=authorizer)
                 status, result = stack.pools[fn.logical_id].invoke(event)
                 if status != "ok" or not isinstance(result, dict) or "statusCode" not in result:
                     self._json(502, {"message": "Internal server error"})
@@ -434,9 +464,34 @@ class LocalStack:
             "api": base, "parameter_path": path, "open311_api_key": OPEN311_LOCAL_KEY, "secrets": secrets_out},
             ensure_ascii=False, indent=2), encoding="utf-8")
 
+    # Who the local stack signs up, one account per role (and three departments), so that
+    # the department-scoping can be tried out: each sees only its own orders.
+    LOCAL_STAFF = (("zhongxin01", "centre", None), ("lingdao01", "leader", None),
+                   ("chengguan01", "department", "区城管局"), ("shichang01", "department", "区市场监管局"),
+                   ("tiancun01", "department", "田村镇人民政府"))
+
+    def seed_staff(self) -> None:
+        from minyi.dal import staff_directory
+        from minyi.staff import Role
+
+        pool = next(lid for lid, r in self.template["Resources"].items() if r["Type"] == "AWS::Cognito::UserPool")
+        client = next(lid for lid, r in self.template["Resources"].items()
+                      if r["Type"] == "AWS::Cognito::UserPoolClient")
+        self.staff_env = {"STAFF_USER_POOL_ID": self.provisioned.refs[pool],
+                          "STAFF_USER_POOL_CLIENT_ID": self.provisioned.refs[client]}
+        os.environ.update(self.staff_env)
+        users = {}
+        for username, role, department in self.LOCAL_STAFF:
+            password = secrets.token_urlsafe(12) + "Aa1"
+            staff_directory.add_user(username, Role(role), password, department)
+            users[username] = {"role": role, "department": department, "password": password}
+        (self.log_dir / "staff-users.json").write_text(json.dumps({**self.staff_env, "users": users},
+                                                                  ensure_ascii=False, indent=2), encoding="utf-8")
+
     def start(self) -> None:
         self.seed_duty_list()
         self.seed_channels()
+        self.seed_staff()
         for fn in self.functions:
             for source in fn.streams:
                 threading.Thread(target=self._keep_running, daemon=True,
@@ -451,7 +506,8 @@ class LocalStack:
                       if k.endswith(("_TABLE", "_BUCKET", "_PATH", "_QUEUE_URL"))}
         (self.log_dir / "stack.json").write_text(json.dumps({
             "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "region": self.region,
-            "resources": self.provisioned.refs, "env": shared_env}, ensure_ascii=False, indent=2), encoding="utf-8")
+            "resources": self.provisioned.refs, "env": {**shared_env, **self.staff_env}},
+            ensure_ascii=False, indent=2), encoding="utf-8")
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -481,8 +537,15 @@ def _banner(stack: LocalStack) -> str:
         f"  curl -s {base}/orders/{order_id_for('12345', 'demo-1')}",
         "Any channel's sample:  .venv/bin/minyi channel post petition samples/channels/petition.json",
         f"Open311:  curl -s {base}/open311/v2/services.json",
-        f"Reports:  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -d '{{\"period\": \""
-        f"{datetime.now(UTC).strftime('%Y-%m')}\"}}'   then  curl -s {base}/reports/<report_id>",
+        "",
+        "Staff endpoints need a Cognito ID token (users and passwords: "
+        f"{stack.log_dir}/staff-users.json; zhongxin01 = centre, lingdao01 = leader,",
+        "chengguan01 / shichang01 / tiancun01 = 区城管局 / 区市场监管局 / 田村镇人民政府):",
+        f"  TOKEN=$(.venv/bin/minyi --local-dir {stack.log_dir} staff token zhongxin01)",
+        f"  curl -s {base}/staff/queues/manual -H \"Authorization: $TOKEN\"",
+        f"  curl -s -X POST {base}/reports -H \"Authorization: $TOKEN\" -H 'Content-Type: application/json' "
+        f"-d '{{\"period\": \"{datetime.now(UTC).strftime('%Y-%m')}\"}}'   then  "
+        f"curl -s {base}/reports/<report_id> -H \"Authorization: $TOKEN\"",
         f"Replies received by the simulated channel systems:  curl -s {base}/_local/replies",
         "",
         f"READY {base}",

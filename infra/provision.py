@@ -111,6 +111,35 @@ def provision(template: dict, prefix: str, region: str, parameters: dict[str, st
         attributes[(lid, "Arn")] = arn
         attributes[(lid, "Name")] = name
 
+    cognito = boto3.client("cognito-idp", region_name=region)
+    for lid, resource in resources_of(template, "AWS::Cognito::UserPool").items():
+        props = resolver.resolve(resource.get("Properties", {}))
+        args = {"PoolName": props.get("UserPoolName") or physical_name(prefix, lid)}
+        for key in ("Policies", "AdminCreateUserConfig", "UsernameConfiguration", "AccountRecoverySetting"):
+            if key in props:
+                args[key] = props[key]
+        if "Schema" in props:
+            args["Schema"] = [{**attr, "Mutable": bool(attr.get("Mutable", True))} for attr in props["Schema"]]
+        pool = cognito.create_user_pool(**args)["UserPool"]
+        refs[lid] = pool["Id"]
+        attributes[(lid, "Arn")] = pool["Arn"]
+        attributes[(lid, "ProviderName")] = f"cognito-idp.{region}.amazonaws.com/{pool['Id']}"
+        attributes[(lid, "ProviderURL")] = f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}"
+    for lid, resource in resources_of(template, "AWS::Cognito::UserPoolClient").items():
+        props = resolver.resolve(resource["Properties"])
+        args = {"UserPoolId": props["UserPoolId"], "ClientName": props.get("ClientName") or lid,
+                "GenerateSecret": bool(props.get("GenerateSecret", False))}
+        for key in ("ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "IdTokenValidity",
+                    "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "PreventUserExistenceErrors"):
+            if key in props:
+                args[key] = props[key]
+        refs[lid] = cognito.create_user_pool_client(**args)["UserPoolClient"]["ClientId"]
+    for lid, resource in resources_of(template, "AWS::Cognito::UserPoolGroup").items():
+        props = resolver.resolve(resource["Properties"])
+        cognito.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"],
+                             Description=props.get("Description", ""), Precedence=int(props.get("Precedence", 0)))
+        refs[lid] = props["GroupName"]
+
     return Provisioned(refs, attributes, resolver)
 
 

@@ -51,6 +51,37 @@ class ApiRoute:
     method: str  # upper case
     path: str  # as in the template, e.g. /orders/{order_id}
     event_name: str
+    authorizer: str | None = None  # the Api's authorizer guarding the route; None for a public route
+
+
+@dataclass
+class CognitoAuthorizer:
+    name: str
+    user_pool: str  # logical id of the AWS::Cognito::UserPool
+    header: str
+
+
+def authorizers(template: dict) -> dict[str, CognitoAuthorizer]:
+    """The Cognito authorizers the template's APIs declare, by name."""
+    found = {}
+    for resource in resources_of(template, "AWS::Serverless::Api").values():
+        auth = resource.get("Properties", {}).get("Auth") or {}
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            pool = spec["UserPoolArn"]
+            if not (isinstance(pool, dict) and "Fn::GetAtt" in pool):
+                raise ValueError(f"authorizer {name}: UserPoolArn must be !GetAtt <UserPool>.Arn")
+            found[name] = CognitoAuthorizer(name, pool["Fn::GetAtt"][0],
+                                            (spec.get("Identity") or {}).get("Header", "Authorization"))
+    return found
+
+
+def _route_authorizer(template: dict, event_props: dict) -> str | None:
+    explicit = (event_props.get("Auth") or {}).get("Authorizer")
+    if explicit is not None:
+        return None if explicit == "NONE" else explicit
+    api_ref = event_props.get("RestApiId")
+    api = template["Resources"].get(api_ref["Ref"]) if isinstance(api_ref, dict) and "Ref" in api_ref else None
+    return ((api or {}).get("Properties", {}).get("Auth") or {}).get("DefaultAuthorizer")
 
 
 @dataclass
@@ -126,7 +157,8 @@ def functions(template: dict | None = None) -> list[Function]:
         for name, event in (props.get("Events") or {}).items():
             ev = event.get("Properties", {})
             if event["Type"] == "Api":
-                fn.api_routes.append(ApiRoute(ev["Method"].upper(), ev["Path"], name))
+                fn.api_routes.append(ApiRoute(ev["Method"].upper(), ev["Path"], name,
+                                              _route_authorizer(template, ev)))
             elif event["Type"] == "DynamoDB":
                 failure = (ev.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
                 fn.streams.append(StreamSource(

@@ -49,6 +49,13 @@ TEMPLATE = cfn.load()
 FUNCTIONS = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
 
 
+_account: dict[str, Provisioned] = {}
+
+
+def current_account() -> Provisioned:
+    return _account["provisioned"]
+
+
 def channel_secret(channel_id: str) -> str:
     return f"test-secret-{channel_id}"
 
@@ -69,6 +76,9 @@ def provisioned_account() -> Iterator[Provisioned]:
                     assert os.environ[name] == value, f"{fn.logical_id}: {name} drifted from the template"
                 elif name.endswith(("_URL", "_BUS_NAME")):
                     os.environ[name] = value
+        os.environ["STAFF_USER_POOL_ID"] = provisioned.refs["StaffUserPool"]
+        os.environ["STAFF_USER_POOL_CLIENT_ID"] = provisioned.refs["StaffUserPoolClient"]
+        _account["provisioned"] = provisioned
         from minyi.channels import registry
         from minyi.dal import channel_config
 

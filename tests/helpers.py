@@ -8,9 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from infra import events
+from infra.authorizer import Unauthorized, UserPoolAuthorizer
 from infra.provision import Provisioned
+from infra.template import authorizers
 from tests.conftest import FUNCTIONS, REGION, handler
 
 
@@ -24,8 +27,15 @@ def call_api(logical_id: str, method: str, path: str, body: Any = None, *, raw: 
     if isinstance(payload, bytes):
         with contextlib.suppress(UnicodeDecodeError):
             payload = payload.decode("utf-8")
-    event = events.api_event(method, route.path, path, body=payload, query=query,
-                             headers={"Content-Type": "application/json", **(headers or {})})
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    authorizer = None
+    if route.authorizer:  # what API Gateway's Cognito authorizer does before the function runs
+        try:
+            authorizer = {"claims": _authorizer(route.authorizer).claims(headers)}
+        except Unauthorized:
+            return 401, {"message": "Unauthorized"}, {}
+    event = events.api_event(method, route.path, path, body=payload, query=query, headers=headers,
+                             authorizer=authorizer)
     response = handler(logical_id)(event, context or events.LambdaContext(logical_id))
     text = response.get("body") or ""
     try:
@@ -33,6 +43,38 @@ def call_api(logical_id: str, method: str, path: str, body: Any = None, *, raw: 
     except json.JSONDecodeError:
         decoded = text
     return response["statusCode"], decoded, response.get("headers") or {}
+
+
+def _authorizer(name: str) -> UserPoolAuthorizer:
+    import requests
+
+    from tests.conftest import REGION, TEMPLATE, current_account
+
+    spec = authorizers(TEMPLATE)[name]
+    pool = current_account().refs[spec.user_pool]
+    url = f"https://cognito-idp.{REGION}.amazonaws.com/{pool}/.well-known/jwks.json"
+    return UserPoolAuthorizer(pool, REGION, lambda: requests.get(url, timeout=10).json(), spec.header)
+
+
+def staff_token(username: str, role: str, department: str | None = None) -> dict[str, str]:
+    """A real Cognito ID token from the account's user pool, as the Authorization header
+    (the user is created on first use)."""
+    from minyi.dal import staff_directory
+    from minyi.staff import Role
+
+    password = f"Test-{username}-Passw0rd"
+    try:
+        staff_directory.add_user(username, Role(role), password, department)
+    except ClientError as error:  # made earlier in this test
+        if error.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+    return {"Authorization": staff_directory.id_token(username, password)}
+
+
+CENTRE = ("centre01", "centre")
+LEADER = ("leader01", "leader")
+CHENGGUAN = ("chengguan01", "department", "区城管局")
+SHICHANG = ("shichang01", "department", "区市场监管局")
 
 
 def post_channel(channel_id: str, payload: Any = None, *, raw: bytes | None = None, sign: bool = True,
@@ -120,3 +162,9 @@ def import_sample_duty_list() -> int:
     from minyi import duty_list
 
     return duty_list.import_csv(duty_list.sample_csv(), actor="test")
+
+
+def report_api(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any, dict]:
+    """The report API as the centre's operator calls it (with a real ID token)."""
+    headers = {**staff_token(*CENTRE), **kwargs.pop("headers", {})}
+    return call_api("ReportApiFunction", method, path, body, headers=headers, **kwargs)

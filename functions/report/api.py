@@ -4,13 +4,14 @@ directly as the Lambda handler (Handler: api.app), like the intake function."""
 import json
 
 from chalice import Chalice, Response
-from pydantic import ValidationError
 
 from minyi import clock, reports
-from minyi.errors import DomainError, MalformedBody, ValidationFailed, validation_details
+from minyi.errors import DomainError, ValidationFailed
+from minyi.http import parse_json
 from minyi.models.report import ReportRequest
 from minyi.observability import logger, metrics, tracer
 from minyi.settings import report_settings
+from minyi.staff import Role, StaffIdentity
 
 settings = report_settings()
 
@@ -37,30 +38,20 @@ def _json(body: dict, status: int) -> Response:
                     headers={"Content-Type": "application/json; charset=utf-8"})
 
 
-def _requester() -> str:
-    claims = (app.current_request.context.get("authorizer") or {}).get("claims") or {}
-    return claims.get("cognito:username") or claims.get("sub") or "anonymous"
-
-
-def _report_request(raw_body: bytes) -> ReportRequest:
-    try:
-        body = json.loads(raw_body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedBody("request body is not UTF-8 JSON") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed("request body must be a JSON object",
-                               [{"field": "(body)", "problem": "must be an object", "type": "dict_type"}])
-    try:
-        return ReportRequest.model_validate(body)
-    except ValidationError as error:
-        raise ValidationFailed("report request is invalid", validation_details(error)) from None
+def _reader() -> StaffIdentity:
+    """Reports compare departments, so the centre and leaders read them; a department's
+    own figures come with the KPI work."""
+    identity = StaffIdentity.from_claims((app.current_request.context.get("authorizer") or {}).get("claims"))
+    identity.require(Role.CENTRE, Role.LEADER)
+    return identity
 
 
 @app.route("/reports", methods=["POST"], content_types=["application/json"])
 def create_report() -> Response:
     try:
-        report = reports.request_report(_report_request(app.current_request.raw_body), clock.now(),
-                                        requested_by=_requester())
+        requester = _reader()
+        report = reports.request_report(parse_json(app.current_request.raw_body, ReportRequest), clock.now(),
+                                        requested_by=requester.username)
     except DomainError as error:
         return _json(error.to_body(), error.status)
     metrics.add_metric(name="ReportsRequested", unit="Count", value=1)
@@ -71,6 +62,7 @@ def create_report() -> Response:
 def get_report(report_id: str) -> Response:
     fmt = (app.current_request.query_params or {}).get("format", "csv")
     try:
+        _reader()
         if fmt not in ("csv", "json"):
             raise ValidationFailed("format is csv or json",
                                    [{"field": "format", "problem": "must be csv or json", "type": "enum"}])

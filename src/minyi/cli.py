@@ -13,6 +13,9 @@
   minyi roster hours DEPT 08:30-12:00,14:30-18:00   a department's office hours
   minyi reply ready ORDER --text T --author DEPT    mark a department's reply ready (统一回复)
   minyi reply approve ORDER --reviewer DEPT         approve it as the channel's reviewer
+  minyi staff add USER --role centre|leader|department [--department D] [--password P]
+                                         create a staff account in the user pool (no self sign-up)
+  minyi staff token USER [--password P]  sign in and print the ID token for the Authorization header
 
   --local-dir DIR (before the command) points every command at a running local stack.
 """
@@ -110,6 +113,37 @@ def _use_local_stack(directory: str) -> None:
                        "AWS_DEFAULT_REGION": stack["region"], "AWS_ACCESS_KEY_ID": "local",
                        "AWS_SECRET_ACCESS_KEY": "local", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
                        **stack["env"]})
+
+
+LOCAL_STAFF = "staff-users.json"
+
+
+def _staff(args: argparse.Namespace) -> int:
+    import secrets as random
+
+    from minyi.dal import staff_directory
+    from minyi.staff import Role
+
+    try:
+        if args.action == "add":
+            password = args.password or random.token_urlsafe(12) + "Aa1"
+            staff_directory.add_user(args.username, Role(args.role), password, args.department)
+            print(json.dumps({"username": args.username, "role": args.role, "department": args.department,
+                              "password": password}, ensure_ascii=False))
+            return 0
+        password = args.password
+        if password is None and args.local_dir:
+            users = json.loads((Path(args.local_dir) / LOCAL_STAFF).read_text(encoding="utf-8"))["users"]
+            password = users.get(args.username, {}).get("password")
+        if password is None:
+            print("staff token needs --password (or --local-dir of a local stack that made the user)",
+                  file=sys.stderr)
+            return 2
+        print(staff_directory.id_token(args.username, password))
+    except DomainError as error:
+        print(json.dumps(error.to_body(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    return 0
 
 
 def _reply(args: argparse.Namespace) -> int:
@@ -211,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     roster = commands.add_parser("roster", help="7×24 on-call roster and office hours")
     roster.add_argument("action", choices=["on-call", "hours"])
     roster.add_argument("values", nargs="+")
+    staff = commands.add_parser("staff", help="staff accounts and sign-in (Cognito user pool)")
+    staff.add_argument("action", choices=["add", "token"])
+    staff.add_argument("username")
+    staff.add_argument("--role", choices=["centre", "leader", "department"])
+    staff.add_argument("--department", help="add: the department or township a department account acts for")
+    staff.add_argument("--password", help="default: add makes a random one; token reads the local stack's")
     reply = commands.add_parser("reply", help="unified reply (统一回复)")
     reply.add_argument("action", choices=["ready", "approve"])
     reply.add_argument("order_id")
@@ -237,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.action != "configure" and not args.file:
             parser.error("channel post/headers need FILE")
         return _channel(args)
+    if args.command == "staff":
+        if args.action == "add" and not args.role:
+            parser.error("staff add needs --role")
+        return _staff(args)
     if args.command == "duty-list":
         if args.action == "import" and not (args.file or args.sample or args.county):
             parser.error("duty-list import needs FILE, --sample or --county")

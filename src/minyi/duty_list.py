@@ -121,7 +121,15 @@ def import_csv(text: str, actor: str, source: str = "csv") -> int:
 
 
 def import_file(name: str, data: bytes, actor: str) -> int:
-    matters = parse_xlsx(data) if name.lower().endswith(".xlsx") else parse_csv(data.decode("utf-8-sig"))
+    if name.lower().endswith(".xlsx"):
+        matters = parse_xlsx(data)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValidationFailed("a duty-list CSV is UTF-8 (Excel: 另存为 CSV UTF-8)",
+                                   [{"row": 0, "column": "", "problem": f"not UTF-8 at byte {error.start}"}]) from None
+        matters = parse_csv(text)
     return store.save_new_version(matters, actor, name)
 
 

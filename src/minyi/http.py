@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from chalice import Response
+from pydantic import BaseModel, ValidationError
 
-from minyi.errors import DomainError
+from minyi.errors import DomainError, MalformedBody, ValidationFailed, validation_details
 
 JSON_UTF8 = "application/json; charset=utf-8"
 # Chalice's own rejections (before any view runs) and the codes we give them
@@ -41,3 +42,18 @@ def uniform_errors(response: dict[str, Any]) -> dict[str, Any]:
                                                    ensure_ascii=False)}
         response["headers"] = {**(response.get("headers") or {}), "Content-Type": JSON_UTF8}
     return response
+
+
+def parse_json[T: BaseModel](raw: bytes | None, model: type[T]) -> T:
+    """A request body as `model`, or the 400 that says exactly what is wrong."""
+    try:
+        body = json.loads(raw or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedBody("request body is not UTF-8 JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("request body must be a JSON object",
+                               [{"field": "(body)", "problem": "must be an object", "type": "dict_type"}])
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise ValidationFailed(f"{model.__name__} is invalid", validation_details(error)) from None

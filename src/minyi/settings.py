@@ -48,3 +48,14 @@ def report_settings() -> ReportSettings:
 @cache
 def report_build_settings() -> ReportBuildSettings:
     return _from_env(ReportBuildSettings)
+
+
+class StaffDirectorySettings(BaseModel):
+    """Where staff accounts live (the stack's StaffUserPoolId / StaffUserPoolClientId outputs)."""
+
+    staff_user_pool_id: str = Field(min_length=1)
+    staff_user_pool_client_id: str = Field(min_length=1)
+
+
+def staff_directory_settings() -> StaffDirectorySettings:
+    return _from_env(StaffDirectorySettings)

@@ -29,12 +29,14 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
     assert again.status == 200 and again.body["order_id"] == order_id
 
     period = order["received_at"][:7]
-    requested = stack.request("POST", "/reports", {"period": period})
+    assert stack.request("POST", "/reports", {"period": period}).status == 401  # staff only
+    centre = stack.token("zhongxin01")
+    requested = stack.request("POST", "/reports", {"period": period}, headers=centre)
     assert requested.status == 202
     report_id = requested.body["report_id"]
 
     def ready():
-        answer = stack.request("GET", f"/reports/{report_id}")
+        answer = stack.request("GET", f"/reports/{report_id}", headers=centre)
         return answer.body if answer.body["status"] == "ready" else None
 
     report = stack.wait_for(ready, timeout=15)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from minyi import auth, clock
 from tests.conftest import OPEN311_KEY, REGION, channel_secret, provisioned_account
-from tests.helpers import call_api, import_sample_duty_list, request_body, sample
+from tests.helpers import call_api, import_sample_duty_list, report_api, request_body, sample
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 EXAMPLES = settings(max_examples=500, deadline=None, derandomize=True,
@@ -50,7 +50,7 @@ def populated():
         routes = StreamReader(aws, "RouteFunction")
         post_channel("12345", request_body("existing-1"))
         routes.deliver()
-        call_api("ReportApiFunction", "POST", "/reports", {"period": "2026-11"})
+        report_api("POST", "/reports", {"period": "2026-11"})
         yield aws
 
 
@@ -373,7 +373,7 @@ REPORT_CASES = [b"", b"{", b"[]", b"null", b'"2026-11"', b"42", b"{}", b'{"perio
 
 @pytest.mark.parametrize("raw", REPORT_CASES)
 def test_report_request_bad_cases(world, raw):
-    status, body, _ = call_api("ReportApiFunction", "POST", "/reports", raw=raw)
+    status, body, _ = report_api("POST", "/reports", raw=raw)
     assert status == 400 and is_error(status, body), body
 
 
@@ -383,7 +383,7 @@ def test_report_request_generated(world, payload, raw, use_raw):
     if isinstance(payload, dict) and "period" in payload:
         payload["period"] = [payload["period"]]  # never a valid period
     body = raw if use_raw else json.dumps(payload).encode()
-    status, answer, _ = call_api("ReportApiFunction", "POST", "/reports", raw=body)
+    status, answer, _ = report_api("POST", "/reports", raw=body)
     assert is_error(status, answer), (status, answer)
 
 
@@ -393,9 +393,9 @@ REPORT_IDS = ["RNOPE", "x", "R" * 65, "R' OR 1", "<b>", "路", "%00", "..", "nul
 
 @pytest.mark.parametrize("report_id", REPORT_IDS)
 def test_report_status_bad_cases(world, report_id):
-    status, body, _ = call_api("ReportApiFunction", "GET", f"/reports/{quote(report_id, safe='')}")
+    status, body, _ = report_api("GET", f"/reports/{quote(report_id, safe='')}")
     assert status == 404 and is_error(status, body)
-    status, body, _ = call_api("ReportApiFunction", "GET", "/reports/RNOPE", query={"format": [report_id]})
+    status, body, _ = report_api("GET", "/reports/RNOPE", query={"format": [report_id]})
     assert status in (400, 404) and is_error(status, body)
 
 
@@ -404,5 +404,5 @@ def test_report_status_bad_cases(world, report_id):
        fmt=st.one_of(st.none(), st.text(max_size=10)))
 def test_report_status_generated(world, report_id, fmt):
     query = {"format": [fmt]} if fmt is not None else None
-    status, body, _ = call_api("ReportApiFunction", "GET", f"/reports/{quote(report_id, safe='')}", query=query)
+    status, body, _ = report_api("GET", f"/reports/{quote(report_id, safe='')}", query=query)
     assert is_error(status, body), (status, body)

@@ -11,9 +11,9 @@ from minyi.clock import SHANGHAI
 from tests.conftest import REGION
 from tests.helpers import (
     StreamReader,
-    call_api,
     import_sample_duty_list,
     post_channel,
+    report_api,
     request_body,
     scheduled,
     table_items,
@@ -44,14 +44,14 @@ def test_given_dispatched_order_when_month_report_requested_then_ready_with_depa
     dispatched_order()
     routes.deliver()
     period = clock.now().strftime("%Y-%m")
-    status, body, _ = call_api("ReportApiFunction", "POST", "/reports", {"period": period})
+    status, body, _ = report_api("POST", "/reports", {"period": period})
     assert status == 202 and body["status"] == "pending"
     report_id = body["report_id"]
-    status, pending, _ = call_api("ReportApiFunction", "GET", f"/reports/{report_id}")
+    status, pending, _ = report_api("GET", f"/reports/{report_id}")
     assert pending["status"] == "pending" and pending["url"] is None
 
     assert builds.deliver() == []
-    status, ready, _ = call_api("ReportApiFunction", "GET", f"/reports/{report_id}")
+    status, ready, _ = report_api("GET", f"/reports/{report_id}")
     assert status == 200 and ready["status"] == "ready"
     expires = datetime.fromisoformat(ready["expires_at"])
     assert timedelta(0) < expires - clock.now() <= timedelta(minutes=15)
@@ -61,27 +61,27 @@ def test_given_dispatched_order_when_month_report_requested_then_ready_with_depa
     assert "区城管局,0,1,0,0,0,0,0,1,0" in text
     assert "13800000000" not in text and "张三" not in text
 
-    _, as_json, _ = call_api("ReportApiFunction", "GET", f"/reports/{report_id}", query={"format": ["json"]})
+    _, as_json, _ = report_api("GET", f"/reports/{report_id}", query={"format": ["json"]})
     assert b'"department": "\xe5\x8c\xba\xe5\x9f\x8e\xe7\xae\xa1\xe5\xb1\x80"' in download(as_json["url"])
 
 
 @pytest.mark.parametrize("body", [{"period": "2026-13"}, {}, {"period": "2026-11", "x": 1}, {"period": 202611}])
 def test_given_bad_report_request_then_400_and_nothing_written(aws, body):
-    status, answer, _ = call_api("ReportApiFunction", "POST", "/reports", body)
+    status, answer, _ = report_api("POST", "/reports", body)
     assert status == 400 and answer["error"]["code"] == "validation_error"
     assert table_items("minyi-test-ReportsTable") == []
 
 
 def test_given_malformed_json_then_400(aws):
-    status, answer, _ = call_api("ReportApiFunction", "POST", "/reports", raw="{oops")
+    status, answer, _ = report_api("POST", "/reports", raw="{oops")
     assert status == 400 and answer["error"]["code"] == "malformed_json"
     assert table_items("minyi-test-ReportsTable") == []
 
 
 def test_given_unknown_report_then_404(aws):
-    status, answer, _ = call_api("ReportApiFunction", "GET", "/reports/RNOPE")
+    status, answer, _ = report_api("GET", "/reports/RNOPE")
     assert status == 404 and answer["error"]["code"] == "not_found"
-    status, answer, _ = call_api("ReportApiFunction", "GET", "/reports/RNOPE", query={"format": ["xlsx"]})
+    status, answer, _ = report_api("GET", "/reports/RNOPE", query={"format": ["xlsx"]})
     assert status == 400
 
 
@@ -89,7 +89,7 @@ def test_daily_schedule_builds_yesterdays_report(aws):
     at = datetime(2026, 11, 27, 1, 0, tzinfo=SHANGHAI)
     result = scheduled("ReportBuildFunction", at)
     assert result["period"] == "2026-11-26"
-    _status, report, _ = call_api("ReportApiFunction", "GET", f"/reports/{result['report_id']}")
+    _status, report, _ = report_api("GET", f"/reports/{result['report_id']}")
     assert report["status"] == "ready"
     assert download(report["url"]).decode("utf-8-sig").splitlines()[-1] == "合计,0,0,0,0,0,0,0,0,0"
 
@@ -98,7 +98,7 @@ def test_rebuilding_a_ready_report_changes_nothing(aws):
     from minyi import reports
 
     period = clock.now().strftime("%Y-%m")
-    _, body, _ = call_api("ReportApiFunction", "POST", "/reports", {"period": period})
+    _, body, _ = report_api("POST", "/reports", {"period": period})
     first = reports.build(body["report_id"], BUCKET, clock.now())
     before = table_items("minyi-test-ReportsTable")
     again = reports.build(body["report_id"], BUCKET, clock.now())

@@ -95,6 +95,19 @@ class QueueIndex(GlobalSecondaryIndex["OrderRecord"]):
     received_at = UnicodeAttribute(range_key=True)
 
 
+class DepartmentIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """by_department: the orders a department or township leads, newest first; what
+    a department's staff list (sparse: `department` is set once an order is dispatched)."""
+
+    class Meta:
+        index_name = "by_department"
+        projection = IncludeProjection(["order_id", "status", "title", "due_at", "overdue_at", "urgent",
+                                        "matter_code"])
+
+    department = UnicodeAttribute(hash_key=True)
+    received_at = UnicodeAttribute(range_key=True)
+
+
 class _OrdersTableModel(Model):
     class Meta:
         table_name = os.environ.get("ORDERS_TABLE", "orders")
@@ -145,6 +158,7 @@ class OrderRecord(_OrdersTableModel):
     timers = TimerIndex()
     by_month = MonthIndex()
     queues = QueueIndex()
+    by_department = DepartmentIndex()
     related_phone = RelatedByPhoneIndex()
     related_address = RelatedByAddressIndex()
 
@@ -444,6 +458,14 @@ def queue(name: str, limit: int = 200) -> list[dict[str, Any]]:
     return [{"order_id": item.order_id, "status": item.status, "department": item.department,
              "title": item.title, "received_at": item.received_at, "confidence": item.match_score}
             for item in OrderRecord.queues.query(name, limit=limit)]
+
+
+def department_orders(department: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The orders a department leads, newest first (no personal data: none is projected)."""
+    return [{"order_id": item.order_id, "status": item.status, "title": item.title,
+             "received_at": item.received_at, "due_at": item.due_at, "overdue_at": item.overdue_at,
+             "urgent": bool(item.urgent), "matter_code": item.matter_code}
+            for item in OrderRecord.by_department.query(department, scan_index_forward=False, limit=limit)]
 
 
 def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:
