@@ -3,7 +3,11 @@
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minyi import dispatch, duty_list
 from minyi.emergency import is_emergency
@@ -66,3 +70,16 @@ def test_cli_dispatch_answers_each_line_in_order():
     assert answers[0]["matter"][0] == "城乡建设" and answers[0]["lead"] == "区城管局" and not answers[0]["manual"]
     assert answers[1]["manual"] is True
     assert "茅店镇人民政府" in answers[2]["co"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(sorted(COUNTY._vocabulary)),
+                          st.sampled_from(list("的了在我们和是请问，。！A1 区镇")),
+                          st.text(alphabet="城市管理工作人员学校小区政府没有路灯噪音", min_size=1, max_size=6)),
+                min_size=1, max_size=60))
+def test_terms_are_exactly_what_jieba_cuts_from_the_whole_text(parts):
+    # the matcher segments only where dictionary words overlap; that must change nothing
+    text = "".join(parts)
+    expected = Counter(t for t in COUNTY.tokenizer.cut(text, HMM=False)
+                       if t in COUNTY.index.term_matters)
+    assert COUNTY.terms(text) == dict(expected)
