@@ -91,7 +91,7 @@ def dispatch(identity: StaffIdentity, order_id: str, request: ManualDispatch, ma
 def return_order(identity: StaffIdentity, order_id: str, request: ReturnRequest, now: datetime) -> dict[str, Any]:
     department = identity.own_department()
     _visible_order(identity, order_id)
-    order = workflow.return_order(order_id, department, request.category, request.text, now)
+    order = workflow.return_order(order_id, department, request.category, request.text, now, actor=identity.actor)
     return _summary(order)
 
 

@@ -73,7 +73,8 @@ def manual_dispatch(order_id: str, matcher: Matcher, matter_code: str, operator:
     return done
 
 
-def return_order(order_id: str, department: str, category: ReturnReason, text: str, now: datetime) -> WorkOrder:
+def return_order(order_id: str, department: str, category: ReturnReason, text: str, now: datetime,
+                 actor: str | None = None) -> WorkOrder:
     """The lead department returns an order it holds is not its own. A second return of
     the same order goes to the joint meeting instead of back to review."""
     order = _order(order_id)
@@ -86,8 +87,8 @@ def return_order(order_id: str, department: str, category: ReturnReason, text: s
     status = OrderStatus.JOINT_MEETING if len(returns) >= 2 else OrderStatus.RETURNED
     after = order.model_copy(update={"status": status, "returns": returns})
     action = "returned_to_joint_meeting" if status is OrderStatus.JOINT_MEETING else "returned"
-    return _commit(order, after, order.status, action, department, now,
-                   {"category": category.value, "text": text, "returns": len(returns)})
+    return _commit(order, after, order.status, action, actor or department, now,
+                   {"department": department, "category": category.value, "text": text, "returns": len(returns)})
 
 
 def review_return(order_id: str, matcher: Matcher, operator: str, now: datetime, *, uphold: bool,

@@ -56,7 +56,7 @@ def test_manual_queue_dispatch_return_redispatch_with_real_tokens(stack):
                            {"decision": "redispatch", "matter_code": "CX-10-03"}, headers=centre)
     assert review.status == 200 and review.body["department"] == "区住建局"
     trail = stack.request("GET", f"/staff/orders/{order_id}", headers=centre).body["audit"]
-    assert [a["actor"] for a in trail[-3:]] == ["zhongxin01", "区城管局", "zhongxin01"]
+    assert [a["actor"] for a in trail[-3:]] == ["zhongxin01", "区城管局/chengguan01", "zhongxin01"]
 
 
 def test_duty_list_versions_over_http(stack):

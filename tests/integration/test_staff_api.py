@@ -163,7 +163,7 @@ def test_department_returns_centre_redispatches_second_return_goes_to_the_joint_
     detail = staff("GET", f"/staff/orders/{order_id}", CENTRE)[1]
     assert [a["action"] for a in detail["audit"]] == ["received", "dispatched", "returned", "redispatched",
                                                       "returned_to_joint_meeting"]
-    assert detail["audit"][2]["actor"] == "区城管局"
+    assert detail["audit"][2]["actor"] == "区城管局/chengguan01"  # the department and the person
     assert set(detail["departments_involved"]) >= {"区城管局", "区住建局"}
 
 
