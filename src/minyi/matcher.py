@@ -84,7 +84,9 @@ class Matcher:
         self.by_code = {m.code: m for m in duty_list.matters}
         index = _Index()
         for matter in duty_list.matters:
-            for term in {*matter.keywords, matter.path[2]} - {"其他"}:
+            # a matter is named by its keywords, its own name and its group's name (the
+            # taxonomy's level 2: 就业培训, 教育收费, 环境污染 ...); "其他" names nothing
+            for term in {*matter.keywords, matter.path[2], matter.path[1]} - {"其他"}:
                 if len(term) >= 2:
                     index.term_matters[term].add(matter.code)
         total = max(len(duty_list.matters), 1)
