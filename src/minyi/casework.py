@@ -12,9 +12,10 @@ from minyi import duty_list, workflow
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
 from minyi.errors import Conflict, NotFound, ValidationFailed
-from minyi.matcher import GANXIAN_TOWNSHIPS, Matcher, township_government
+from minyi.matcher import Matcher
 from minyi.models.order import QUEUES, WorkOrder
 from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
+from minyi.places import GANXIAN_TOWNSHIPS, township_government
 from minyi.staff import Role, StaffIdentity
 
 QUEUE_NAMES = tuple(QUEUES.values())

@@ -13,9 +13,10 @@ from minyi.dal import events as bus
 from minyi.dal import orders as store
 from minyi.duty_list import LOCAL_LEAD
 from minyi.emergency import is_emergency
-from minyi.matcher import Matcher, MatchResult, township_government
+from minyi.matcher import Matcher, MatchResult
 from minyi.models.duty import Matter
 from minyi.models.order import OrderStatus, WorkOrder
+from minyi.places import places, township_government
 from minyi.roster import RAPID_TEAM, duty_day
 
 CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
@@ -74,7 +75,7 @@ def decide(order: WorkOrder, matcher: Matcher | None, now: datetime) -> WorkOrde
     routing = route(matcher, order.title, order.content, order.address, flagged_urgent=order.urgent,
                     requested_matter=order.requested_matter)
     common = {"duty_list_version": matcher.duty_list.version, "match_score": routing.confidence,
-              "urgent": routing.urgent}
+              "urgent": routing.urgent, "places": [str(p) for p in places(order.text)]}
     if routing.manual:
         # the best guess helps the operator, but it is not a dispatch
         return order.model_copy(update={**common, "status": OrderStatus.MANUAL, "matter_code": None,

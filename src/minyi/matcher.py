@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from operator import add
 
 from minyi.models.duty import DutyList, Matter
+from minyi.places import GANXIAN_TOWNSHIPS, townships
 
 TITLE_WEIGHT = 2.0
 GROUP2_SHARE = 0.35  # part of the level-2 group's evidence every matter of the group gets
@@ -32,10 +33,6 @@ GROUP1_SHARE = 0.8  # the level-1 domain decides most; the matter within it is t
 LENGTH_BONUS = 0.15  # per character beyond two: 拖欠农民工工资 says more than 工资
 EVIDENCE_FOR_FULL_CONFIDENCE = 6.0  # a score at which the amount of evidence stops limiting confidence
 MAX_COUNT = 3  # repetitions of one term beyond this add nothing
-
-GANXIAN_TOWNSHIPS = ("梅林镇", "王母渡镇", "沙地镇", "江口镇", "田村镇", "南塘镇", "茅店镇", "吉埠镇", "五云镇",
-                     "湖江镇", "储潭镇", "韩坊镇", "阳埠乡", "大埠乡", "长洛乡", "大田乡", "石芫乡", "三溪乡",
-                     "白鹭乡", "赣县经济开发区")
 
 
 @dataclass(frozen=True)
@@ -180,7 +177,7 @@ class Matcher:
         return combined, tuple(sorted(found))
 
     def match(self, title: str, content: str = "", address: str | None = None) -> MatchResult:
-        text_places = places(f"{title}\n{content}\n{address or ''}")
+        text_places = townships(f"{title}\n{content}\n{address or ''}")
         combined, found = self.scores(title, f"{content}\n{address or ''}")
         if not combined:
             return MatchResult(None, 0.0, 0.0, (), None, text_places)
@@ -194,13 +191,3 @@ class Matcher:
         confidence = round(max(0.0, min(1.0, margin * evidence)), 4)
         runner_up = self.by_code[other[0]] if other[0] else None
         return MatchResult(best_matter, confidence, round(best, 4), found, runner_up, text_places)
-
-
-def places(text: str) -> tuple[str, ...]:
-    """Ganxian townships named in the text, in order of first mention."""
-    found = [(text.find(name), name) for name in GANXIAN_TOWNSHIPS if name in text]
-    return tuple(name for _, name in sorted(found))
-
-
-def township_government(township: str) -> str:
-    return township if township.endswith("开发区") else f"{township}人民政府"

@@ -135,3 +135,13 @@ def test_given_order_the_stream_never_delivered_when_swept_then_dispatched_late(
 def test_sweep_uses_event_time_in_shanghai(aws):
     result = scheduled("SlaCheckFunction", datetime(2026, 11, 26, 1, 0, tzinfo=SHANGHAI))
     assert result == {}
+
+
+def test_the_place_named_under_a_township_is_kept_and_the_township_co_handles(aws):
+    import_sample_duty_list()
+    stream = StreamReader(aws, "RouteFunction")
+    order_id = post("place-1", title="路灯不亮", content="田村镇圩镇主街的路灯坏了一周，晚上很黑")
+    stream.deliver()
+    order = orders.get_order(order_id)
+    assert order.department == "区城管局" and "田村镇人民政府" in order.co_departments
+    assert order.places == ["田村镇圩镇主街"]

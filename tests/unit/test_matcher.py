@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from minyi import dispatch, duty_list
 from minyi.emergency import is_emergency
-from minyi.matcher import Matcher, places
+from minyi.matcher import Matcher
 from minyi.models.duty import DutyList
+from minyi.places import Place, places, townships
 
 COUNTY = Matcher(DutyList(version=3, matters=duty_list.parse_csv(duty_list.county_csv())))
 MINYI = str(Path(sys.executable).with_name("minyi"))
@@ -52,7 +53,11 @@ def test_a_townships_own_matter_goes_to_that_township_or_to_a_person():
 
 
 def test_places_and_emergencies():
-    assert places("赣县王母渡镇和梅林镇交界处") == ("王母渡镇", "梅林镇")
+    assert townships("赣县王母渡镇和梅林镇交界处") == ("王母渡镇", "梅林镇")
+    assert places("赣县王母渡镇和梅林镇交界处") == (Place("王母渡镇"), Place("梅林镇"))
+    assert places("田村镇圩镇主街农贸市场门口的井盖缺失") == (Place("田村镇", "圩镇主街"),)
+    assert [str(p) for p in places("家住长洛乡长洛村，在梅林镇城南社区上班；长洛乡长洛村的路")] == \
+        ["长洛乡长洛村", "梅林镇城南社区"]
     assert is_emergency("小区地下室燃气泄漏，闻到很大气味")
     assert not is_emergency("小区路灯坏了")
     assert dispatch.route(COUNTY, "紧急", "居民楼起火，有人被困", None).urgent

@@ -143,6 +143,7 @@ class OrderRecord(_OrdersTableModel):
     urgent = BooleanAttribute(null=True)
     requested_matter = UnicodeAttribute(null=True)
     on_call = UnicodeAttribute(null=True)
+    places = ListAttribute(of=UnicodeAttribute, null=True)
     queue = UnicodeAttribute(null=True)
     returns = UnicodeAttribute(null=True)  # the OrderReturns as JSON
     citizen_id_number = UnicodeAttribute(null=True)
@@ -193,6 +194,7 @@ _MUTABLE_FIELDS = (
     "reply_status",
     "urgent",
     "on_call",
+    "places",
     "queue",
     "returns",
 )
@@ -260,6 +262,7 @@ def _record_of(order: WorkOrder) -> OrderRecord:
         urgent=order.urgent,
         requested_matter=order.requested_matter,
         on_call=order.on_call,
+        places=order.places or None,
         queue=QUEUES.get(order.status),
         returns=json.dumps([r.model_dump(mode="json") for r in order.returns], ensure_ascii=False)
         if order.returns else None,
@@ -299,6 +302,7 @@ def _order_of(record: OrderRecord) -> WorkOrder:
         urgent=bool(record.urgent),
         requested_matter=record.requested_matter,
         on_call=record.on_call,
+        places=list(record.places or []),
         returns=[OrderReturn.model_validate(r) for r in json.loads(record.returns)] if record.returns else [],
         parent_order_id=record.parent_order_id,
         related_orders=list(record.related_orders or []),

@@ -156,6 +156,7 @@ class WorkOrder(BaseModel):
     urgent: bool = False
     requested_matter: str | None = None
     on_call: str | None = None  # 7×24: the rapid-handling team's handler who took it off hours
+    places: list[str] = Field(default_factory=list)  # 属地: 田村镇圩镇主街, 长洛乡长洛村 ... as named
     parent_order_id: str | None = None  # 并单: the open order this one is handled with
     related_orders: list[str] = Field(default_factory=list)  # orders merged into this one
     reply: Reply | None = None

@@ -1,0 +1,56 @@
+"""Where a request happened (属地): the Ganxian township named in it, and the village,
+community, street or estate named with it. Matters the duty list marks as owned locally
+go to that township's government; for the others the township is listed as a
+co-handler. The place named after the township is kept on the order, so the township's
+staff know where to go without reading the whole message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# the 19 townships of Ganxian district and the economic development zone
+GANXIAN_TOWNSHIPS = ("梅林镇", "王母渡镇", "沙地镇", "江口镇", "田村镇", "南塘镇", "茅店镇", "吉埠镇", "五云镇",
+                     "湖江镇", "储潭镇", "韩坊镇", "阳埠乡", "大埠乡", "长洛乡", "大田乡", "石芫乡", "三溪乡",
+                     "白鹭乡", "赣县经济开发区")
+
+# what names a place below a township in Chinese addresses: 村, 社区, 街, 路, 圩镇, 小区 ...
+_LOCALITY_ENDINGS = ("村民小组", "村委会", "居委会", "社区", "街道", "大道", "圩镇", "小区", "花园", "村", "组",
+                     "街", "路", "巷", "圩")
+_TOWNSHIP_THEN_LOCALITY = re.compile(
+    "(" + "|".join(GANXIAN_TOWNSHIPS) + ")"
+    # up to ten characters of the place's own name (a particle such as 的 ends it), then
+    # the word that says what it is; greedy, so 圩镇主街 wins over 圩镇
+    + "((?:(?![的和与及在了是有对向从到])[\u4e00-\u9fa5A-Za-z0-9]){0,10}(?:" + "|".join(_LOCALITY_ENDINGS) + "))")
+
+
+@dataclass(frozen=True)
+class Place:
+    township: str
+    locality: str | None = None  # 长洛村, 圩镇主街, 城南社区 ...
+
+    def __str__(self) -> str:
+        return f"{self.township}{self.locality or ''}"
+
+
+def townships(text: str) -> tuple[str, ...]:
+    """Ganxian townships named in the text, in order of first mention."""
+    found = [(text.find(name), name) for name in GANXIAN_TOWNSHIPS if name in text]
+    return tuple(name for _, name in sorted(found))
+
+
+def places(text: str) -> tuple[Place, ...]:
+    """Each place the text names under a township, in order, once; a township named on
+    its own is a place too."""
+    found: dict[str, tuple[int, Place]] = {}
+    for match in _TOWNSHIP_THEN_LOCALITY.finditer(text):
+        place = Place(match.group(1), match.group(2))
+        found.setdefault(str(place), (match.start(), place))
+    for township in townships(text):
+        if not any(p.township == township for _, p in found.values()):
+            found[township] = (text.find(township), Place(township))
+    return tuple(place for _, place in sorted(found.values(), key=lambda pair: pair[0]))
+
+
+def township_government(township: str) -> str:
+    return township if township.endswith("开发区") else f"{township}人民政府"
