@@ -25,7 +25,6 @@ from minyi import clock, intake
 from minyi.channels import channel
 from minyi.dal import channel_config
 from minyi.dal import orders as order_store
-from minyi.duty_list import CachedDutyList
 from minyi.models.duty import DutyList, Matter
 from minyi.models.order import ChannelRequest, Citizen, OrderStatus, ReplyStatus, WorkOrder
 from minyi.privacy import mask_text
@@ -71,7 +70,7 @@ def render(items: list[dict[str, Any]], root: str, element: str, fmt: str) -> st
     return '<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(top, encoding="unicode")
 
 
-_published: CachedDutyList | None = None
+_published: Any = None  # a CachedDutyList, made on first use
 
 
 def _current() -> DutyList | None:
@@ -79,6 +78,9 @@ def _current() -> DutyList | None:
     by citizens' apps must not each read all the matters."""
     global _published
     if _published is None:
+        # imported here: the duty list and its matcher cost the webhook path ~25 ms of cold start
+        from minyi.duty_list import CachedDutyList
+
         _published = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
     return _published.get()
 
