@@ -535,7 +535,8 @@ def _banner(stack: LocalStack) -> str:
         "-H 'Content-Type: application/json' -H \"X-Minyi-Timestamp: $TS\" "
         "-H \"X-Minyi-Signature: sha256=$SIG\" -d \"$BODY\"",
         f"  curl -s {base}/orders/{order_id_for('12345', 'demo-1')}",
-        "Any channel's sample:  .venv/bin/minyi channel post petition samples/channels/petition.json",
+        f"Any channel's sample:  .venv/bin/minyi --local-dir {stack.log_dir} channel post petition "
+        "samples/channels/petition.json",
         f"Open311:  curl -s {base}/open311/v2/services.json",
         "",
         "Staff endpoints need a Cognito ID token (users and passwords: "

@@ -304,3 +304,26 @@ def test_an_xlsx_upload_arrives_base64_and_becomes_a_version(aws):
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     status, body, _ = staff("POST", "/duty-list/versions", CENTRE, raw=out.getvalue(), headers={"Content-Type": xlsx})
     assert status == 201 and body["version"] == 2
+
+
+BAD_BODIES = [b"", b"{not json", b"[]", b"null", b'"text"', b"\xff\xfe", b'{"x": 1}',
+              b'{"matter_code": 5, "category": 5, "decision": 5, "reason": 5, "version": "one"}',
+              ('{"text": "' + "长" * 5000 + '", "reason": "' + "长" * 5000 + '"}').encode(),
+              b'{"decision": "redispatch"}', b'{"decision": "uphold", "matter_code": "CX-02-04"}',
+              b'{"category": "because", "text": "x"}', b'{"version": 0}', b'{"version": -1}']
+
+
+@pytest.mark.parametrize("action", ["dispatch", "return", "review", "dispute", "rollback"])
+def test_bad_bodies_get_400_with_a_machine_readable_error_and_change_nothing(two_orders, action):
+    dispatched, manual = two_orders
+    who, path = {"dispatch": (CENTRE, f"/orders/{manual.order_id}/dispatch"),
+                 "return": (CHENGGUAN, f"/orders/{dispatched.order_id}/return"),
+                 "review": (CENTRE, f"/orders/{dispatched.order_id}/review"),
+                 "dispute": (CENTRE, f"/orders/{dispatched.order_id}/dispute"),
+                 "rollback": (CENTRE, "/duty-list/rollback")}[action]
+    before = table_items(ORDERS), table_items(DUTY)
+    for raw in BAD_BODIES:
+        status, body, _ = staff("POST", path, who, raw=raw)
+        assert status == 400, (raw[:40], status, body)
+        assert body["error"]["code"] in ("malformed_json", "validation_error"), body
+    assert (table_items(ORDERS), table_items(DUTY)) == before
