@@ -21,7 +21,7 @@ from minyi.settings import route_settings
 from minyi.staff import StaffIdentity
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UPLOAD_TYPES = ["text/csv", XLSX, "application/octet-stream"]
+UPLOAD_TYPES = ["text/csv", XLSX]
 
 duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 
@@ -70,7 +70,7 @@ def staff_view(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def _limit() -> int:
     raw = (app.current_request.query_params or {}).get("limit", str(casework.MAX_LIST))
-    if not raw.isdigit() or not 1 <= int(raw) <= casework.MAX_LIST:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= casework.MAX_LIST:
         raise ValidationFailed("limit is 1 to 200", [{"field": "limit", "problem": "must be 1..200"}])
     return int(raw)
 
@@ -152,7 +152,7 @@ def import_duty_list(identity: StaffIdentity) -> Response:
 @staff_view
 def export_duty_list(identity: StaffIdentity) -> Response:
     raw = (app.current_request.query_params or {}).get("version")
-    if raw is not None and not raw.isdigit():
+    if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
         raise ValidationFailed("version is a number", [{"field": "version", "problem": "must be a number"}])
     text = casework.export_duty_list(identity, int(raw) if raw else None)
     return Response(body=text, status_code=200, headers={

@@ -11,6 +11,7 @@ from typing import Any
 from minyi import duty_list, workflow
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
+from minyi.duty_list import LOCAL_LEAD
 from minyi.errors import Conflict, NotFound, ValidationFailed
 from minyi.matcher import Matcher
 from minyi.models.order import QUEUES, WorkOrder
@@ -37,7 +38,7 @@ def _known_department(matcher: Matcher, department: str | None) -> str | None:
     if department is None:
         return None
     known = {m.lead for m in matcher.duty_list.matters} | {c for m in matcher.duty_list.matters for c in m.co}
-    known |= {township_government(t) for t in GANXIAN_TOWNSHIPS}
+    known = (known - {LOCAL_LEAD}) | {township_government(t) for t in GANXIAN_TOWNSHIPS}
     if department not in known:
         raise ValidationFailed("no such department in the duty list in force",
                                [{"field": "department", "problem": f"unknown department {department}"}])
@@ -60,6 +61,8 @@ def queue(identity: StaffIdentity, name: str, limit: int = MAX_LIST) -> dict[str
 
 def department_orders(identity: StaffIdentity, department: str | None, limit: int = MAX_LIST) -> dict[str, Any]:
     """A department's own orders; the centre and leaders name the department."""
+    if department is not None and not 2 <= len(department) <= 40:
+        raise ValidationFailed("department is 2 to 40 characters", [{"field": "department", "problem": "length"}])
     if identity.sees_everything:
         if not department:
             raise ValidationFailed("name the department", [{"field": "department", "problem": "required"}])

@@ -37,7 +37,12 @@ def _split(cell: str) -> tuple[str, ...]:
 def parse_csv(text: str) -> tuple[Matter, ...]:
     """Every problem in the file, by row and column, or the matters if there is none."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    return parse_rows(reader.fieldnames or [], reader)
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # e.g. a field over the csv module's size limit
+        raise ValidationFailed("duty list rejected; nothing was changed",
+                               [{"row": reader.line_num, "column": "", "problem": str(error)[:200]}]) from None
+    return parse_rows(reader.fieldnames or [], rows)
 
 
 def parse_xlsx(data: bytes) -> tuple[Matter, ...]:
@@ -49,10 +54,14 @@ def parse_xlsx(data: bytes) -> tuple[Matter, ...]:
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
         raise ValidationFailed("not a readable xlsx workbook",
                                [{"row": 0, "column": "", "problem": str(error)[:200]}]) from None
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
+    try:  # openpyxl reads rows lazily: a damaged sheet fails here, not at load
+        rows = list(sheet.iter_rows(values_only=True))
+    except Exception as error:
+        raise ValidationFailed("the workbook's first sheet cannot be read",
+                               [{"row": 0, "column": "", "problem": str(error)[:200]}]) from None
+    header = [str(cell).strip() if cell is not None else "" for cell in (rows[0] if rows else ())]
     records = ({name: "" if cell is None else str(cell) for name, cell in zip(header, row, strict=False)}
-               for row in rows if any(cell not in (None, "") for cell in row))
+               for row in rows[1:] if any(cell not in (None, "") for cell in row))
     return parse_rows(header, records)
 
 

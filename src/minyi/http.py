@@ -48,7 +48,7 @@ def parse_json[T: BaseModel](raw: bytes | None, model: type[T]) -> T:
     """A request body as `model`, or the 400 that says exactly what is wrong."""
     try:
         body = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also over-long integers
         raise MalformedBody("request body is not UTF-8 JSON") from None
     if not isinstance(body, dict):
         raise ValidationFailed("request body must be a JSON object",

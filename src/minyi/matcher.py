@@ -69,7 +69,8 @@ def _tokenizer(terms: set[str]):
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     # longer terms get higher frequencies so that the DAG prefers them whole
-    lines = "".join(f"{term} {10 ** min(len(term), 6)}\n" for term in sorted(terms))
+    # a dictionary line is "<word> <frequency>": a word with a space in it would break the load
+    lines = "".join(f"{term} {10 ** min(len(term), 6)}\n" for term in sorted(terms) if term.split() == [term])
     tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(io.BytesIO(lines.encode("utf-8")))
     tokenizer.initialized = True
     return tokenizer

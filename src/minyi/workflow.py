@@ -9,9 +9,12 @@ from datetime import datetime
 from minyi import clock
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
+from minyi.duty_list import LOCAL_LEAD
 from minyi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from minyi.matcher import Matcher
 from minyi.models.order import OrderReturn, OrderStatus, ReturnReason, WorkOrder
+from minyi.observability import logger
+from minyi.places import township_government, townships
 
 ACTIVE = (OrderStatus.DISPATCHED, OrderStatus.OVERDUE)
 
@@ -37,9 +40,20 @@ def _dispatched(order: WorkOrder, matcher: Matcher, matter_code: str, department
     if matter is None:
         raise ValidationFailed("no such matter in the duty list in force",
                                [{"field": "matter_code", "problem": f"unknown matter {matter_code}"}])
+    # 属地: as automatic routing does, the township named in the request leads a township's own
+    # matter and co-handles the others; "属地乡镇" is a placeholder, never a department
+    governments = [township_government(t) for t in townships(order.text)]
+    lead = department or (governments[0] if matter.local and governments else matter.lead)
+    if lead == LOCAL_LEAD:
+        raise ValidationFailed("a township's own matter and no township named in the request",
+                               [{"field": "department",
+                                 "problem": "name the township government, e.g. 田村镇人民政府"}])
+    co = [governments[0] if c == LOCAL_LEAD and governments else c for c in matter.co
+          if c != LOCAL_LEAD or governments]
+    co = list(dict.fromkeys(c for c in [*co, *governments] if c != lead))
     due = clock.working_days_deadline(now, matter.time_limit_days)
     return order.model_copy(update={
-        "status": OrderStatus.DISPATCHED, "department": department or matter.lead, "co_departments": list(matter.co),
+        "status": OrderStatus.DISPATCHED, "department": lead, "co_departments": co,
         "matter": list(matter.path), "matter_code": matter.code, "duty_list_version": matcher.duty_list.version,
         "dispatched_at": now, "due_at": due, "overdue_at": None})
 
@@ -49,7 +63,15 @@ LEARNING_RATE = 1.0  # one correction adds this share of a term's own weight to 
 
 def learn(order: WorkOrder, matcher: Matcher) -> None:
     """An operator's choice teaches the matcher: the terms of this request now point a
-    little more to the matter it really was (persisted with the duty-list version)."""
+    little more to the matter it really was (persisted with the duty-list version).
+    Runs after the dispatch is committed: a failure here is logged, not the answer."""
+    try:
+        _learn(order, matcher)
+    except Exception:  # the dispatch stands; only the lesson is lost
+        logger.exception("learning from a dispatch failed", extra={"order_id": order.order_id})
+
+
+def _learn(order: WorkOrder, matcher: Matcher) -> None:
     if not order.matter_code:
         return
     terms = matcher.terms(f"{order.title}\n{order.content}")

@@ -65,7 +65,8 @@ def test_given_dispatched_order_when_month_report_requested_then_ready_with_depa
     assert b'"department": "\xe5\x8c\xba\xe5\x9f\x8e\xe7\xae\xa1\xe5\xb1\x80"' in download(as_json["url"])
 
 
-@pytest.mark.parametrize("body", [{"period": "2026-13"}, {}, {"period": "2026-11", "x": 1}, {"period": 202611}])
+@pytest.mark.parametrize("body", [{"period": "2026-13"}, {}, {"period": "2026-11", "x": 1}, {"period": 202611},
+                                  {"period": "2026-02-30\n"}, {"period": "２０２６-11"}])
 def test_given_bad_report_request_then_400_and_nothing_written(aws, body):
     status, answer, _ = report_api("POST", "/reports", body)
     assert status == 400 and answer["error"]["code"] == "validation_error"

@@ -27,3 +27,16 @@ def test_missing_columns_are_reported():
     with pytest.raises(ValidationFailed) as caught:
         duty_list.parse_csv("事项编码,主办部门\nA,区城管局\n")
     assert {p["column"] for p in caught.value.details} >= {"一级分类", "关键词"}
+
+
+def test_a_name_with_a_space_inside_is_rejected_by_row_and_column():
+    from minyi import duty_list
+    from minyi.errors import ValidationFailed
+
+    text = duty_list.sample_csv().replace("路灯|井", "路 灯|井", 1)
+    try:
+        duty_list.parse_csv(text)
+    except ValidationFailed as error:
+        assert error.details[0]["row"] == 2 and error.details[0]["column"] == "关键词"
+    else:
+        raise AssertionError("accepted a keyword with a space inside")

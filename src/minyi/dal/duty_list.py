@@ -119,7 +119,7 @@ def load(version: int | None = None) -> DutyList | None:
         Matter.model_validate_json(item.body)
         for item in MatterRecord.query(f"V#{version}", MatterRecord.sk.startswith("M#"))
     )
-    return DutyList(version=version, matters=matters)
+    return DutyList(version=version, matters=matters) if matters else None
 
 
 def versions() -> list[dict]:
@@ -156,10 +156,14 @@ def save_new_version(matters: tuple[Matter, ...], actor: str, source: str = "csv
 
 
 def set_current(version: int, actor: str) -> int:
-    if not list(VersionRecord.query("VERSIONS", VersionRecord.sk == f"V#{version:06d}")):
-        from minyi.errors import NotFound
+    from minyi.errors import NotFound
 
-        raise NotFound(f"no duty list version {version}")
+    found = list(VersionRecord.query("VERSIONS", VersionRecord.sk == f"V#{version:06d}"))
+    # an import that died after claiming its version but before all its matters were written
+    # must never be put in force
+    stored = MatterRecord.count(f"V#{version}", MatterRecord.sk.startswith("M#")) if found else 0
+    if not found or stored != int(found[0].matters):
+        raise NotFound(f"no complete duty list version {version}")
     _move_pointer(current_version(), version, actor)
     return version
 

@@ -9,11 +9,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
 
 
 def _valid_period(period: str) -> str:
-    if not _PERIOD.match(period):
+    if not _PERIOD.fullmatch(period):
         raise ValueError("period is a month YYYY-MM or a day YYYY-MM-DD")
     if len(period) == 10:
         datetime.strptime(period, "%Y-%m-%d")  # rejects 2026-02-30

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from minyi.models.order import ReturnReason
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Z0-9\-]+$")]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
+                                        pattern=r"^[A-Za-z0-9\-]+$")]
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=40)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
 
@@ -55,4 +56,4 @@ class DisputeRequest(_Payload):
 
 
 class RollbackRequest(_Payload):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=999_999)
