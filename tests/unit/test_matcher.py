@@ -31,6 +31,22 @@ def test_whole_terms_come_out_of_segmentation():
     assert set(COUNTY.terms("老板拖欠农民工工资三个月了")) >= {"农民工工资"}
 
 
+def test_everyday_words_that_contain_a_term_are_not_that_term():
+    # Given words citizens write daily that contain a duty-list term inside them
+    text = "市政府门口的电动车和机动车乱停，部分地区的出入口被堵"
+    # When the text is segmented, Then 市政 / 动车 / 分地 / 出口 are not found in them
+    assert not {"市政", "动车", "分地", "出口"} & set(COUNTY.terms(text))
+    # and the terms themselves are still found where they stand alone
+    assert {"市政设施", "出口退税"} <= set(COUNTY.terms("市政设施损坏；出口退税怎么办"))
+
+
+def test_the_place_a_citizen_lives_does_not_decide_the_matter():
+    # Given a noise complaint from a housing estate (小区 says where, 扰民 says what)
+    result = COUNTY.match("某小区楼下饭店扰民严重", "小区业主每天晚上被吵醒，噪音很大")
+    # Then it is a noise matter for the environment bureau, not estate management
+    assert result.matter.path == ("环境保护", "环境污染", "噪音污染")
+
+
 def test_typical_requests_find_their_department():
     cases = {
         ("小区路灯坏了", "小区门口路灯晚上不亮"): "区城管局",
