@@ -167,6 +167,27 @@ def test_department_returns_centre_redispatches_second_return_goes_to_the_joint_
     assert set(detail["departments_involved"]) >= {"区城管局", "区住建局"}
 
 
+def test_a_redispatch_moves_the_order_between_department_lists(two_orders):
+    # Given an order led by 区城管局 and co-handled by 区住建局
+    dispatched, _ = two_orders
+    order_id = dispatched.order_id
+    zhujian = ("zhujian01", "department", "区住建局")
+
+    def roles(who):
+        return [(o["order_id"], o["role"]) for o in staff("GET", "/staff/orders", who)[1]["orders"]]
+
+    assert roles(CHENGGUAN) == [(order_id, "lead")] and roles(zhujian) == [(order_id, "co")]
+    # When 区城管局 returns it and the centre re-dispatches it to a matter 区住建局 leads
+    staff("POST", f"/orders/{order_id}/return", CHENGGUAN, {"category": "not_our_duty", "text": "属物业管理"})
+    status, body, _ = staff("POST", f"/orders/{order_id}/review", CENTRE,
+                            {"decision": "redispatch", "matter_code": "CX-10-03"})
+    assert status == 200 and body["department"] == "区住建局"
+    # Then 区住建局 lists it once, as lead, and 区城管局 only if the new matter names it
+    assert roles(zhujian) == [(order_id, "lead")]
+    expected = [(order_id, "co")] if "区城管局" in orders.get_order(order_id).co_departments else []
+    assert roles(CHENGGUAN) == expected
+
+
 def test_review_uphold_and_dispute(two_orders):
     dispatched, _ = two_orders
     order_id = dispatched.order_id
@@ -188,7 +209,10 @@ def test_department_lists_its_own_orders_and_sees_the_citizen(two_orders):
     assert status == 200 and body["order"]["citizen"]["phone"] == "13800000000"  # the handler calls back
     co_handler = ("zhujian01", "department", "区住建局")
     assert staff("GET", f"/staff/orders/{dispatched.order_id}", co_handler)[0] == 200  # 协办 sees it too
-    assert staff("GET", "/staff/orders", co_handler)[1]["orders"] == []  # but does not lead it
+    listed = staff("GET", "/staff/orders", co_handler)[1]["orders"]  # and lists it, as co-handler
+    assert [(o["order_id"], o["role"], o["status"]) for o in listed] == [(dispatched.order_id, "co", "dispatched")]
+    assert "citizen" not in listed[0] and "13800000000" not in json.dumps(listed, ensure_ascii=False)
+    assert staff("GET", "/staff/orders", SHICHANG)[1]["orders"] == []  # nor anyone uninvolved
     assert staff("GET", "/staff/orders", CENTRE, query={"department": ["区城管局"]})[1]["orders"][0]["order_id"] \
         == dispatched.order_id
     assert staff("GET", "/staff/orders", CENTRE)[0] == 400

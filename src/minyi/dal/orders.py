@@ -96,8 +96,9 @@ class QueueIndex(GlobalSecondaryIndex["OrderRecord"]):
 
 
 class DepartmentIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """by_department: the orders a department or township leads, newest first; what
-    a department's staff list (sparse: `department` is set once an order is dispatched)."""
+    """by_department: the orders a department or township leads or co-handles (through
+    its CoHandlerRecord items), newest first; what a department's staff list (sparse:
+    `department` is set once an order is dispatched)."""
 
     class Meta:
         index_name = "by_department"
@@ -162,6 +163,19 @@ class OrderRecord(_OrdersTableModel):
     by_department = DepartmentIndex()
     related_phone = RelatedByPhoneIndex()
     related_address = RelatedByAddressIndex()
+
+
+class CoHandlerRecord(_OrdersTableModel):
+    """协办: one item per co-handling department of an order, beside the order (sk
+    `CO#<department>`). It carries `department` and `received_at`, so the by_department
+    index lists the orders a department co-handles next to those it leads. Written
+    when an order is dispatched; a re-dispatch may leave one behind, which the list
+    drops by checking the order itself."""
+
+    order_id = UnicodeAttribute()
+    department = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    title = UnicodeAttribute()
 
 
 class AuditRecord(_OrdersTableModel):
@@ -404,6 +418,17 @@ class Change:
     keep_timer: bool = False
 
 
+CO_SK_PREFIX = "CO#"
+
+
+def _co_handler_items(order: WorkOrder) -> list[CoHandlerRecord]:
+    return [CoHandlerRecord(pk=_order_key(order.order_id), sk=f"{CO_SK_PREFIX}{department}",
+                            item_type="co_handler", order_id=order.order_id, department=department,
+                            received_at=clock.iso(order.received_at), title=order.title)
+            for department in dict.fromkeys(order.co_departments)
+            if department and department != order.department]
+
+
 def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
     """Write every change and one audit record per change in one transaction, each
     conditional on the stored status still being the expected one at the same
@@ -424,6 +449,9 @@ def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
             expected = change.expected if isinstance(change.expected, tuple) else (change.expected,)
             tx.update(record, actions=actions,
                       condition=OrderRecord.status.is_in(*[status.value for status in expected]))
+            if change.order.status is OrderStatus.DISPATCHED and OrderStatus.DISPATCHED not in expected:
+                for item in _co_handler_items(change.order):
+                    tx.save(item)
             previous = expected[0].value if len(expected) == 1 else None
             tx.save(_audit(change.order.order_id, change.action, actor, at, previous, change.order.status.value,
                            change.detail))
@@ -465,11 +493,25 @@ def queue(name: str, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def department_orders(department: str, limit: int = 200) -> list[dict[str, Any]]:
-    """The orders a department leads, newest first (no personal data: none is projected)."""
-    return [{"order_id": item.order_id, "status": item.status, "title": item.title,
-             "received_at": item.received_at, "due_at": item.due_at, "overdue_at": item.overdue_at,
-             "urgent": bool(item.urgent), "matter_code": item.matter_code}
-            for item in OrderRecord.by_department.query(department, scan_index_forward=False, limit=limit)]
+    """The orders a department leads (主办) or co-handles (协办), newest first, with its
+    role in each. Led orders come whole from the index (no personal data is projected);
+    co-handled ones are read from the orders themselves, one batch, and kept only while
+    the department is still among their co-handlers."""
+    items = list(OrderRecord.by_department.query(department, scan_index_forward=False, limit=limit))
+    co_keys = [(item.pk, ORDER_SK) for item in items if item.sk.startswith(CO_SK_PREFIX)]
+    current = {record.pk: record for record in OrderRecord.batch_get(co_keys)} if co_keys else {}
+    listed = []
+    for item in items:
+        role = "lead"
+        if item.sk.startswith(CO_SK_PREFIX):
+            item = current.get(item.pk)
+            if item is None or department not in (item.co_departments or []) or item.department == department:
+                continue  # re-dispatched since, without this department
+            role = "co"
+        listed.append({"order_id": item.order_id, "role": role, "status": item.status, "title": item.title,
+                       "received_at": item.received_at, "due_at": item.due_at, "overdue_at": item.overdue_at,
+                       "urgent": bool(item.urgent), "matter_code": item.matter_code})
+    return listed
 
 
 def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:
