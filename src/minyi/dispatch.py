@@ -62,8 +62,9 @@ def route(matcher: Matcher, title: str, content: str, address: str | None, *, fl
             manual = True  # a township's matter, but which township?
     else:
         governments = [township_government(place) for place in result.places]
-        # "属地乡镇" in a co-handler list means the township where it happened, once known
-        co = [governments[0] if c == LOCAL_LEAD and governments else c for c in co]
+        # "属地乡镇" in a co-handler list means the township where it happened, once known;
+        # while none is named it names nobody (the township, when found, is added by hand)
+        co = [governments[0] if c == LOCAL_LEAD else c for c in co if c != LOCAL_LEAD or governments]
         co += [g for g in governments if g not in co]
     return Routing(matter, lead, tuple(co), result.confidence, manual, urgent)
 

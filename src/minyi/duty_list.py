@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from minyi.dal import duty_list as store
 from minyi.errors import NotFound, ValidationFailed
 from minyi.matcher import Matcher
-from minyi.models.duty import DutyList, Matter
+from minyi.models.duty import LOCAL_LEAD, DutyList, Matter
 
 COLUMNS = {
     "事项编码": "code",
@@ -27,7 +27,6 @@ COLUMNS = {
     "关键词": "keywords",
 }
 OPTIONAL_COLUMNS = {"属地办理": "local"}
-LOCAL_LEAD = "属地乡镇"
 
 
 def _split(cell: str) -> tuple[str, ...]:

@@ -35,17 +35,18 @@ EVIDENCE_FOR_FULL_CONFIDENCE = 6.0  # a score at which the amount of evidence st
 MAX_COUNT = 3  # repetitions of one term beyond this add nothing
 
 # Everyday words that contain a duty-list term but mean something else. They are in the
-# segmenter's dictionary (and count for nothing) so that jieba takes them whole: 市政府 is
-# not 市政 (municipal works), 人民政府 not 民政, 电动车 and 机动车 not 动车 (the train),
-# 部分地区 not 分地 (land allotment), 出入口 not 出口 (exports). Found by segmenting real
-# traffic with jieba's general dictionary and listing where a term sat inside another word.
-NOT_TERMS = frozenset({
-    "市政府", "县市政府", "人民政府", "区人民政府", "县人民政府", "市人民政府",
-    "电动车", "机动车", "非机动车", "机动车道", "电动自行车", "高架桥",
-    "交通银行", "工商银行", "工商大学", "农业银行", "农业大学",
-    "部分地区", "部分地方", "部分地段", "出入口", "入户门", "110kV", "110KV", "110kv",
-    "文化园", "文化公园",
-})
+# segmenter's dictionary so that jieba takes them whole, and they count as the terms given
+# here (mostly none): 市政府 is not 市政 (municipal works), 人民政府 not 民政, 电动车 and
+# 机动车 not 动车 (the train), 部分地区 not 分地 (land allotment), and 文化公园 is a park,
+# not a culture matter. Found by segmenting real traffic with jieba's general dictionary and
+# listing where a term sat inside another word. A longer duty-list term that contains one of
+# them (电动车充电) still wins, being longer.
+EVERYDAY_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("市政府", "县市政府", "人民政府", "区人民政府", "县人民政府", "市人民政府"), ()),
+    **dict.fromkeys(("电动车", "机动车", "非机动车", "机动车道", "高架桥"), ()),
+    **dict.fromkeys(("部分地区", "部分地方", "部分地段", "入户门", "110kV", "110KV", "110kv"), ()),
+    "文化公园": ("公园",), "文化园": ("公园",),
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class Matcher:
                          for term, codes in index.term_matters.items()}
         self.index = index
         self.learned = learned or {}
-        vocabulary = set(index.term_matters) | set(GANXIAN_TOWNSHIPS) | set(self.learned) | NOT_TERMS
+        vocabulary = set(index.term_matters) | set(GANXIAN_TOWNSHIPS) | set(self.learned) | set(EVERYDAY_WORDS)
         self.tokenizer = _tokenizer(vocabulary)
         self._vocabulary = frozenset(t for t in vocabulary if len(t) >= 2)
         # each two-character opening of a term, and the lengths of the terms it opens
@@ -144,6 +145,9 @@ class Matcher:
                     if stop - at >= 2:
                         counts[span[at:stop]] += 1
                     at = stop
+        for word in EVERYDAY_WORDS.keys() & counts.keys():
+            for term in EVERYDAY_WORDS[word]:
+                counts[term] += counts[word]
         return {t: n for t, n in counts.items() if t in wanted or t in self.learned}
 
     def _stretches(self, block: str) -> list[tuple[int, int, bool]]:

@@ -55,9 +55,23 @@ def _gazetteer() -> tuple[dict[str, str], re.Pattern[str]]:
     return unique, pattern
 
 
+# a town, township, district or county named right before a village: where that village is
+_DIVISION_BEFORE = re.compile("[\u4e00-\u9fa5]{1,7}?(?:镇|乡|街道|区|县)$")
+_OWN_COUNTY = ("赣县区", "赣县")
+
+
 def _villages(text: str) -> list[tuple[int, Place]]:
+    """Gazetteer names in the text, except where the text puts them elsewhere: 章贡区水南镇水南村
+    is not Ganxian's 水南村, and 沙地镇城南社区 is not 梅林镇's."""
     owners, pattern = _gazetteer()
-    return [(match.start(), Place(owners[match.group()], match.group())) for match in pattern.finditer(text)]
+    found = []
+    for match in pattern.finditer(text):
+        township = owners[match.group()]
+        before = _DIVISION_BEFORE.search(text, max(0, match.start() - 8), match.start())
+        if before and not before.group().endswith((township, *_OWN_COUNTY)):
+            continue
+        found.append((match.start(), Place(township, match.group())))
+    return found
 
 
 def townships(text: str) -> tuple[str, ...]:

@@ -28,7 +28,8 @@ def _order(order_id: str) -> WorkOrder:
 
 def _commit(before: WorkOrder, after: WorkOrder, expected, action: str, actor: str, now: datetime,
             detail: dict, timer_at: int | None = None, keep_timer: bool = False) -> WorkOrder:
-    change = store.Change(after, expected, action, timer_at, detail, keep_timer=keep_timer)
+    change = store.Change(after, expected, action, timer_at, detail, keep_timer=keep_timer,
+                          previous_co=tuple(before.co_departments))
     if not store.commit([change], actor=actor, at=now):
         raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")
     return after.model_copy(update={"version": before.version + 1})

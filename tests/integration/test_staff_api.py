@@ -167,25 +167,34 @@ def test_department_returns_centre_redispatches_second_return_goes_to_the_joint_
     assert set(detail["departments_involved"]) >= {"区城管局", "区住建局"}
 
 
+def _co_items(order_id):
+    return sorted(item["sk"]["S"] for item in table_items(ORDERS)
+                  if item["pk"]["S"] == f"ORDER#{order_id}" and item["sk"]["S"].startswith("CO#"))
+
+
 def test_a_redispatch_moves_the_order_between_department_lists(two_orders):
-    # Given an order led by 区城管局 and co-handled by 区住建局
+    # Given an order led by 区城管局 and co-handled by 区住建局 (CX-02-04)
     dispatched, _ = two_orders
     order_id = dispatched.order_id
     zhujian = ("zhujian01", "department", "区住建局")
+    huanjing = ("huanjing01", "department", "区生态环境局")
 
     def roles(who):
         return [(o["order_id"], o["role"]) for o in staff("GET", "/staff/orders", who)[1]["orders"]]
 
     assert roles(CHENGGUAN) == [(order_id, "lead")] and roles(zhujian) == [(order_id, "co")]
-    # When 区城管局 returns it and the centre re-dispatches it to a matter 区住建局 leads
-    staff("POST", f"/orders/{order_id}/return", CHENGGUAN, {"category": "not_our_duty", "text": "属物业管理"})
+    assert _co_items(order_id) == ["CO#区住建局", "CO#梅林镇人民政府"]  # the request names 梅林镇
+    # When 区城管局 returns it and the centre re-dispatches it to 大气污染 (HB-02-06: 区生态环境局
+    # leads, 区城管局 co-handles; 区住建局 is no longer involved)
+    staff("POST", f"/orders/{order_id}/return", CHENGGUAN, {"category": "not_our_duty", "text": "是油烟问题"})
     status, body, _ = staff("POST", f"/orders/{order_id}/review", CENTRE,
-                            {"decision": "redispatch", "matter_code": "CX-10-03"})
-    assert status == 200 and body["department"] == "区住建局"
-    # Then 区住建局 lists it once, as lead, and 区城管局 only if the new matter names it
-    assert roles(zhujian) == [(order_id, "lead")]
-    expected = [(order_id, "co")] if "区城管局" in orders.get_order(order_id).co_departments else []
-    assert roles(CHENGGUAN) == expected
+                            {"decision": "redispatch", "matter_code": "HB-02-06"})
+    assert status == 200 and body["department"] == "区生态环境局"
+    # Then each department's list says its new part, and 区住建局's item is gone with its part
+    assert roles(huanjing) == [(order_id, "lead")]
+    assert roles(CHENGGUAN) == [(order_id, "co")]
+    assert roles(zhujian) == []
+    assert _co_items(order_id) == ["CO#区城管局", "CO#梅林镇人民政府"]
 
 
 def test_review_uphold_and_dispute(two_orders):

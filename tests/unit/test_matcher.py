@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from minyi import dispatch, duty_list
 from minyi.emergency import is_emergency
-from minyi.matcher import Matcher
+from minyi.matcher import EVERYDAY_WORDS, Matcher
 from minyi.models.duty import DutyList
 from minyi.places import Place, places, townships
 
@@ -33,11 +33,14 @@ def test_whole_terms_come_out_of_segmentation():
 
 def test_everyday_words_that_contain_a_term_are_not_that_term():
     # Given words citizens write daily that contain a duty-list term inside them
-    text = "市政府门口的电动车和机动车乱停，部分地区的出入口被堵"
-    # When the text is segmented, Then 市政 / 动车 / 分地 / 出口 are not found in them
-    assert not {"市政", "动车", "分地", "出口"} & set(COUNTY.terms(text))
-    # and the terms themselves are still found where they stand alone
-    assert {"市政设施", "出口退税"} <= set(COUNTY.terms("市政设施损坏；出口退税怎么办"))
+    text = "市政府门口的电动车和机动车乱停，部分地区的人民政府不管"
+    # When the text is segmented, Then 市政 / 动车 / 分地 / 民政 are not found in them
+    assert not {"市政", "动车", "分地", "民政"} & set(COUNTY.terms(text))
+    # a park named 文化公园 is a park, not a culture matter
+    assert set(COUNTY.terms("文化公园晚上没有路灯")) >= {"公园"} and "文化" not in COUNTY.terms("文化公园")
+    # and a longer term that contains one of them still counts, as do the terms on their own
+    assert "电动车充电" in COUNTY.terms("楼下电动车充电不安全")
+    assert {"市政设施", "民政局"} <= set(COUNTY.terms("市政设施损坏，民政局的电话打不通"))
 
 
 def test_the_place_a_citizen_lives_does_not_decide_the_matter():
@@ -79,6 +82,16 @@ def test_places_and_emergencies():
     assert dispatch.route(COUNTY, "紧急", "居民楼起火，有人被困", None).urgent
 
 
+def test_the_township_placeholder_among_co_handlers_names_nobody_until_a_township_is_named():
+    # Given a matter whose co-handlers include "属地乡镇" (the township where it happened)
+    fire = next(m for m in COUNTY.duty_list.matters if "属地乡镇" in m.co and not m.local)
+    small = Matcher(DutyList(version=1, matters=(fire,)))
+    words = "，".join(fire.keywords[:3])
+    # Then without a township it is dropped, and with one it becomes that township's government
+    assert "属地乡镇" not in dispatch.route(small, words, words, None).co
+    assert "江口镇人民政府" in dispatch.route(small, words, f"江口镇{words}", None).co
+
+
 def test_a_village_named_without_its_township_is_found_in_the_gazetteer():
     # Given only a village or community of the county gazetteer (no township named)
     assert townships("家住长洛村，门口路灯坏了") == ("长洛乡",)
@@ -86,6 +99,10 @@ def test_a_village_named_without_its_township_is_found_in_the_gazetteer():
     # a longer name wins over a shorter one inside it, and a shared name says nothing
     assert places("下白石村的桥断了") == (Place("田村镇", "下白石村"),)
     assert places("横溪村的水渠堵了") == ()
+    # a village the text places in another township or district is not Ganxian's
+    assert places("赣州市章贡区水南镇水南村") == () and townships("我家在沙地镇城南社区") == ("沙地镇",)
+    assert places("赣县区城南社区门口") == (Place("梅林镇", "城南社区"),)
+    assert places("吉埠镇瑶村村") == places("瑶村村") == (Place("吉埠镇", "瑶村村"),)
     # When a township's own matter names only the village, Then that township handles it
     rows = [m for m in COUNTY.duty_list.matters if m.path[2] in ("宅基地纠纷", "城市公共设施")]
     local = next(m for m in rows if m.local)
@@ -117,6 +134,7 @@ def test_cli_dispatch_answers_each_line_in_order():
 def test_terms_are_exactly_what_jieba_cuts_from_the_whole_text(parts):
     # the matcher segments only where dictionary words overlap; that must change nothing
     text = "".join(parts)
-    expected = Counter(t for t in COUNTY.tokenizer.cut(text, HMM=False)
-                       if t in COUNTY.index.term_matters)
+    cut = list(COUNTY.tokenizer.cut(text, HMM=False))
+    cut += [term for word in cut for term in EVERYDAY_WORDS.get(word, ())]
+    expected = Counter(t for t in cut if t in COUNTY.index.term_matters)
     assert COUNTY.terms(text) == dict(expected)

@@ -32,6 +32,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from minyi import clock
+from minyi.models.duty import LOCAL_LEAD
 from minyi.models.order import QUEUES, Citizen, OrderReturn, OrderStatus, Reply, WorkOrder
 
 TIMER_SHARDS = 4
@@ -416,6 +417,7 @@ class Change:
     timer_at: int | None = None
     detail: dict[str, Any] | None = None
     keep_timer: bool = False
+    previous_co: tuple[str, ...] = ()  # the co-handlers before the change, whose items a re-dispatch removes
 
 
 CO_SK_PREFIX = "CO#"
@@ -426,7 +428,7 @@ def _co_handler_items(order: WorkOrder) -> list[CoHandlerRecord]:
                             item_type="co_handler", order_id=order.order_id, department=department,
                             received_at=clock.iso(order.received_at), title=order.title)
             for department in dict.fromkeys(order.co_departments)
-            if department and department != order.department]
+            if department and department not in (order.department, LOCAL_LEAD)]
 
 
 def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
@@ -450,8 +452,13 @@ def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
             tx.update(record, actions=actions,
                       condition=OrderRecord.status.is_in(*[status.value for status in expected]))
             if change.order.status is OrderStatus.DISPATCHED and OrderStatus.DISPATCHED not in expected:
-                for item in _co_handler_items(change.order):
+                items = _co_handler_items(change.order)
+                for item in items:
                     tx.save(item)
+                kept = {item.department for item in items}
+                for department in dict.fromkeys(change.previous_co):
+                    if department not in kept:
+                        tx.delete(CoHandlerRecord(_order_key(change.order.order_id), f"{CO_SK_PREFIX}{department}"))
             previous = expected[0].value if len(expected) == 1 else None
             tx.save(_audit(change.order.order_id, change.action, actor, at, previous, change.order.status.value,
                            change.detail))
@@ -492,6 +499,10 @@ def queue(name: str, limit: int = 200) -> list[dict[str, Any]]:
             for item in OrderRecord.queues.query(name, limit=limit)]
 
 
+_LISTED = ["pk", "order_id", "status", "title", "received_at", "due_at", "overdue_at", "urgent", "matter_code",
+           "department", "co_departments"]
+
+
 def department_orders(department: str, limit: int = 200) -> list[dict[str, Any]]:
     """The orders a department leads (主办) or co-handles (协办), newest first, with its
     role in each. Led orders come whole from the index (no personal data is projected);
@@ -499,7 +510,9 @@ def department_orders(department: str, limit: int = 200) -> list[dict[str, Any]]
     the department is still among their co-handlers."""
     items = list(OrderRecord.by_department.query(department, scan_index_forward=False, limit=limit))
     co_keys = [(item.pk, ORDER_SK) for item in items if item.sk.startswith(CO_SK_PREFIX)]
-    current = {record.pk: record for record in OrderRecord.batch_get(co_keys)} if co_keys else {}
+    # consistent, so a re-dispatch a moment ago shows; only what the list shows is read
+    current = {record.pk: record for record in OrderRecord.batch_get(
+        co_keys, consistent_read=True, attributes_to_get=_LISTED)} if co_keys else {}
     listed = []
     for item in items:
         role = "lead"
