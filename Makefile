@@ -25,7 +25,7 @@ help:
 	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
 	@echo "make build  - sam build without Docker"
 	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy"
-	@echo "make bench-dispatch [DATA=file.csv] - dispatch accuracy on labelled messages"
+	@echo "make bench-dispatch [DATA=file] - dispatch accuracy on labelled messages (CSV or TSV)"
 
 $(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (install it or set PYTHON312=...)"; exit 1; }

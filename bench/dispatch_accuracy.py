@@ -5,12 +5,15 @@
 Prints top-1 agreement of the matched matter's level 1 with the label, and at the
 configured auto-dispatch threshold: precision (agreement among the orders that would
 be auto-dispatched) and coverage (share auto-dispatched); then the same pair for a
-range of thresholds. Reads the data by path; nothing of it enters the repository.
+range of thresholds. Reads the data by path; nothing of it enters the repository. The file
+may be CSV or TSV, UTF-8 or GB18030, with routing-dev.csv's column names (subject, detail,
+label_level1) or the message board's (留言主题, 留言详情, 一级标签).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import statistics
 import sys
@@ -20,6 +23,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "routing-dev.csv"
 PASSES = 5
+
+
+# the columns of routing-dev.csv, and the same columns as the original message-board exports name them
+COLUMNS = {"subject": ("subject", "留言主题", "title"), "detail": ("detail", "留言详情", "content"),
+           "label_level1": ("label_level1", "一级标签", "一级分类", "label")}
+
+
+def read_labelled(path: Path) -> list[dict[str, str]]:
+    """Rows of a labelled file (CSV, or TSV by its extension; UTF-8 or GB18030) as
+    subject / detail / label_level1, whichever of the known column names it uses."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    header = [name.strip() for name in reader.fieldnames or []]
+    found = {key: next((n for n in names if n in header), None) for key, names in COLUMNS.items()}
+    missing = [key for key, name in found.items() if name is None]
+    if missing:
+        raise SystemExit(f"{path.name}: no column for {', '.join(missing)} (have: {', '.join(header)})")
+    return [{key: (row.get(name) or "").strip() for key, name in found.items()}
+            for row in ({(k or "").strip(): v for k, v in r.items()} for r in reader)]
 
 
 def main() -> int:
@@ -44,8 +70,7 @@ def main() -> int:
     started = time.perf_counter()
     matcher = Matcher(DutyList(version=1, matters=tuple(Matter.model_validate_json(b) for b in stored)))
     load_ms = (time.perf_counter() - started) * 1000
-    with data.open(encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_labelled(data)
     results = []
     for row in rows:
         result = matcher.match(row.get("subject", ""), row.get("detail", ""))
