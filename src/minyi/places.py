@@ -74,15 +74,18 @@ def _villages(text: str) -> list[tuple[int, Place]]:
     return found
 
 
+def _townships(text: str, villages: list[tuple[int, Place]]) -> dict[str, int]:
+    """township -> where the text first names it, or one of its villages."""
+    found = {name: text.find(name) for name in GANXIAN_TOWNSHIPS if name in text}
+    for at, place in villages:
+        found[place.township] = min(at, found.get(place.township, at))
+    return found
+
+
 def townships(text: str) -> tuple[str, ...]:
     """Ganxian townships named in the text, or implied by a village or community of
     theirs named in it, in order of first mention."""
-    found: dict[str, int] = {}
-    for name in GANXIAN_TOWNSHIPS:
-        if name in text:
-            found[name] = text.find(name)
-    for at, place in _villages(text):
-        found[place.township] = min(at, found.get(place.township, at))
+    found = _townships(text, _villages(text))
     return tuple(sorted(found, key=found.__getitem__))
 
 
@@ -90,17 +93,18 @@ def places(text: str) -> tuple[Place, ...]:
     """Each place the text names under a township, in order, once; a village or
     community the gazetteer knows is a place even without its township; a township
     named on its own is a place too."""
+    villages = _villages(text)
     found: dict[str, tuple[int, Place]] = {}
     for match in _TOWNSHIP_THEN_LOCALITY.finditer(text):
         place = Place(match.group(1), match.group(2))
         found.setdefault(str(place), (match.start(), place))
-    for at, place in _villages(text):
+    for at, place in villages:
         if not any(p.township == place.township and place.locality in (p.locality or "")
                    for _, p in found.values()):
             found.setdefault(str(place), (at, place))
-    for township in townships(text):
+    for township, at in _townships(text, villages).items():
         if not any(p.township == township for _, p in found.values()):
-            found[township] = (text.find(township), Place(township))
+            found[township] = (at, Place(township))
     return tuple(place for _, place in sorted(found.values(), key=lambda pair: pair[0]))
 
 
