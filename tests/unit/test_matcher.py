@@ -60,11 +60,15 @@ def test_typical_requests_find_their_department():
         assert dispatch.route(COUNTY, title, content, None).lead == lead, title
 
 
-def test_a_townships_own_matter_goes_to_that_township_or_to_a_person():
+def _local_matter_matcher():
+    """A township's own matter (宅基地纠纷) beside a district one, and words naming it."""
     rows = [m for m in COUNTY.duty_list.matters if m.path[2] in ("宅基地纠纷", "城市公共设施")]
     local = next(m for m in rows if m.local)
-    small = Matcher(DutyList(version=1, matters=tuple(rows)))
-    words = "，".join(local.keywords[:3])
+    return local, Matcher(DutyList(version=1, matters=tuple(rows))), "，".join(local.keywords[:3])
+
+
+def test_a_townships_own_matter_goes_to_that_township_or_to_a_person():
+    local, small, words = _local_matter_matcher()
     named = dispatch.route(small, words, f"南塘镇{words}", None)
     assert named.matter == local and named.lead == "南塘镇人民政府" and not named.manual
     unnamed = dispatch.route(small, words, words, None)
@@ -104,10 +108,7 @@ def test_a_village_named_without_its_township_is_found_in_the_gazetteer():
     assert places("赣县区城南社区门口") == (Place("梅林镇", "城南社区"),)
     assert places("吉埠镇瑶村村") == places("瑶村村") == (Place("吉埠镇", "瑶村村"),)
     # When a township's own matter names only the village, Then that township handles it
-    rows = [m for m in COUNTY.duty_list.matters if m.path[2] in ("宅基地纠纷", "城市公共设施")]
-    local = next(m for m in rows if m.local)
-    small = Matcher(DutyList(version=1, matters=tuple(rows)))
-    words = "，".join(local.keywords[:3])
+    _, small, words = _local_matter_matcher()
     routed = dispatch.route(small, words, f"长洛村{words}", None)
     assert routed.lead == "长洛乡人民政府" and not routed.manual
 
