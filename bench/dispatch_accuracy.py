@@ -58,9 +58,9 @@ def main() -> int:
 
     import jieba  # noqa: F401 - imported here so its cost is counted with the imports, not the load
 
-    from minyi import dispatch, duty_list
-    from minyi.matcher import Matcher
     from minyi.models.duty import DutyList, Matter
+    from minyi.routing import dispatch, duty_list
+    from minyi.routing.matcher import Matcher
 
     imports_ms = (time.perf_counter() - started) * 1000
     text = Path(os.environ["DUTY_LIST"]).read_text("utf-8-sig") if os.environ.get("DUTY_LIST") \

@@ -44,7 +44,7 @@ from infra.template import (
     functions,
     load,
 )
-from minyi.ids import order_id_for
+from minyi.core.ids import order_id_for
 
 PREFIX = "minyi-local"
 # Local time runs faster where waiting would make the stack useless to try out: these
@@ -171,9 +171,9 @@ class ChannelReceiver:
         return 404, {"error": "no such local endpoint"}
 
     def _reply(self, channel_id: str, headers: dict, body: bytes) -> tuple[int, Any]:
-        from minyi import auth
-        from minyi.clock import now
-        from minyi.errors import Unauthorized
+        from minyi.channels import signatures as auth
+        from minyi.core.clock import now
+        from minyi.core.errors import Unauthorized
 
         with self.lock:
             if self.fail_next.get(channel_id, 0) > 0:
@@ -444,7 +444,7 @@ class LocalStack:
         """Dev secrets for every registry channel in SSM (as operators would put them),
         with reply endpoints on the local channel receiver; also written to a git-ignored
         file so that anyone can sign requests."""
-        from minyi.channels import registry
+        from minyi.channels.registry import registry
         from minyi.dal import channel_config
 
         path = next(v for fn in self.functions for k, v in self._function_env(fn).items()
@@ -472,7 +472,7 @@ class LocalStack:
 
     def seed_staff(self) -> None:
         from minyi.dal import staff_directory
-        from minyi.staff import Role
+        from minyi.models.identity import Role
 
         pool = next(lid for lid, r in self.template["Resources"].items() if r["Type"] == "AWS::Cognito::UserPool")
         client = next(lid for lid, r in self.template["Resources"].items()

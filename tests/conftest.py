@@ -79,7 +79,7 @@ def provisioned_account() -> Iterator[Provisioned]:
         os.environ["STAFF_USER_POOL_ID"] = provisioned.refs["StaffUserPool"]
         os.environ["STAFF_USER_POOL_CLIENT_ID"] = provisioned.refs["StaffUserPoolClient"]
         _account["provisioned"] = provisioned
-        from minyi.channels import registry
+        from minyi.channels.registry import registry
         from minyi.dal import channel_config
 
         for channel_id in registry():
@@ -100,10 +100,10 @@ _loaded: dict[str, ModuleType] = {}
 def _fresh_containers() -> None:
     """A fresh account is a fresh deployment: no warm container keeps what it cached
     (duty-list versions restart at 1 in every test's account)."""
-    import minyi.open311
+    import minyi.intake.open311
 
     _loaded.clear()
-    minyi.open311._published = None
+    minyi.intake.open311._published = None
 
 
 def load_handler_module(logical_id: str) -> ModuleType:

@@ -60,7 +60,7 @@ def staff_token(username: str, role: str, department: str | None = None) -> dict
     """A real Cognito ID token from the account's user pool, as the Authorization header
     (the user is created on first use)."""
     from minyi.dal import staff_directory
-    from minyi.staff import Role
+    from minyi.models.identity import Role
 
     password = f"Test-{username}-Passw0rd"
     try:
@@ -81,7 +81,7 @@ def post_channel(channel_id: str, payload: Any = None, *, raw: bytes | None = No
                  secret: str | None = None, at: datetime | None = None, headers: dict[str, str] | None = None,
                  ) -> tuple[int, Any, dict]:
     """POST a channel webhook, signed as the channel signs it (unless told otherwise)."""
-    from minyi import auth
+    from minyi.channels import signatures as auth
     from tests.conftest import channel_secret
 
     body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -159,7 +159,7 @@ def request_body(external_id: str = "t-1", **overrides: Any) -> dict:
 
 
 def import_sample_duty_list() -> int:
-    from minyi import duty_list
+    from minyi.routing import duty_list
 
     return duty_list.import_csv(duty_list.sample_csv(), actor="test")
 

@@ -5,10 +5,12 @@ requestContext.resourcePath."""
 
 from chalice import Chalice, Response
 
-from minyi import clock, intake, open311
-from minyi.errors import DomainError
-from minyi.http import error_response, json_response, uniform_errors
-from minyi.observability import logger, metrics, tracer
+from minyi.core import clock
+from minyi.core.errors import DomainError
+from minyi.core.observability import logger, metrics, tracer
+from minyi.entrypoints.http import error_response, json_response, uniform_errors
+from minyi.intake import accept as intake
+from minyi.intake import open311
 
 # Accept every content type here and answer a wrong one with our own 415, in our error shape.
 ANY_BODY = ["application/json", "text/json", "application/x-www-form-urlencoded", "text/plain",

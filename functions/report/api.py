@@ -5,13 +5,14 @@ import json
 
 from chalice import Chalice, Response
 
-from minyi import clock, reports
-from minyi.errors import DomainError, ValidationFailed
-from minyi.http import parse_json
+from minyi.core import clock
+from minyi.core.errors import DomainError, ValidationFailed
+from minyi.core.observability import logger, metrics, tracer
+from minyi.core.settings import report_settings
+from minyi.entrypoints.http import parse_json
+from minyi.models.identity import Role, StaffIdentity
 from minyi.models.report import ReportRequest
-from minyi.observability import logger, metrics, tracer
-from minyi.settings import report_settings
-from minyi.staff import Role, StaffIdentity
+from minyi.reports import reports
 
 settings = report_settings()
 

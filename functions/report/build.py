@@ -1,11 +1,12 @@
 """Report builder: the reports table's stream builds each requested report; the daily
 schedule (01:00 Asia/Shanghai) builds yesterday's."""
 
-from minyi import clock, reports
-from minyi.batch import process_stream
+from minyi.core import clock
+from minyi.core.observability import logger, metrics, tracer
+from minyi.core.settings import report_build_settings
+from minyi.entrypoints.streams import process_stream
 from minyi.models.events import ScheduledEvent, StreamRecord
-from minyi.observability import logger, metrics, tracer
-from minyi.settings import report_build_settings
+from minyi.reports import reports
 
 settings = report_build_settings()
 

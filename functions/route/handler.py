@@ -4,13 +4,13 @@ Triggered by the orders table's DynamoDB stream (INSERT of an order item only, b
 the event source's filter), so the order's own write is the dispatch trigger:
 there is no second write that could be lost between intake and routing."""
 
-from minyi import clock
-from minyi.batch import process_stream
-from minyi.dispatch import dispatch_order
-from minyi.duty_list import CachedDutyList
+from minyi.core import clock
+from minyi.core.observability import logger, metrics, tracer
+from minyi.core.settings import route_settings
+from minyi.entrypoints.streams import process_stream
 from minyi.models.events import StreamRecord
-from minyi.observability import logger, metrics, tracer
-from minyi.settings import route_settings
+from minyi.routing.dispatch import dispatch_order
+from minyi.routing.duty_list import CachedDutyList
 
 duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 

@@ -1,10 +1,11 @@
 """SLA sweep: every 5 minutes (EventBridge schedule), act on the timers that fired."""
 
-from minyi import clock, sla
-from minyi.duty_list import CachedDutyList
+from minyi.core import clock
+from minyi.core.observability import logger, metrics, tracer
+from minyi.core.settings import route_settings
 from minyi.models.events import ScheduledEvent
-from minyi.observability import logger, metrics, tracer
-from minyi.settings import route_settings
+from minyi.routing.duty_list import CachedDutyList
+from minyi.sla import sweep as sla
 
 duty_list = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
 

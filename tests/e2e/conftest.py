@@ -38,7 +38,7 @@ class Stack:
         self._tokens: dict[str, str] = {}
 
     def post_signed(self, channel_id: str, payload: Any = None, *, raw: bytes | None = None) -> Answer:
-        from minyi import auth
+        from minyi.channels import signatures as auth
 
         body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = auth.signed_headers(self.local["secrets"][channel_id], body)

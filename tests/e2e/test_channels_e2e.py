@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from minyi.channels import registry
+from minyi.channels.registry import registry
 
 pytestmark = pytest.mark.e2e
 SAMPLES = Path(__file__).parents[2] / "samples" / "channels"

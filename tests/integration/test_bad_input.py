@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minyi import auth, clock
+from minyi.channels import signatures as auth
+from minyi.core import clock
 from tests.conftest import OPEN311_KEY, REGION, channel_secret, provisioned_account
 from tests.helpers import call_api, import_sample_duty_list, report_api, request_body, sample
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from minyi import clock
-from minyi.channels import registry
+from minyi.channels.registry import registry
+from minyi.core import clock
 from minyi.dal import orders
 from tests.helpers import post_channel, request_body, sample, table_items
 
@@ -51,7 +51,7 @@ def test_bad_signatures_are_401_and_write_nothing(aws, case):
     elif case == "other_channel":
         kwargs["secret"] = "test-secret-12315"
     if case == "tampered":
-        from minyi import auth
+        from minyi.channels import signatures as auth
         from tests.conftest import channel_secret
 
         headers = auth.signed_headers(channel_secret("12345"), body)

@@ -7,10 +7,10 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from minyi import duty_list
+from minyi.core.errors import NotFound, ValidationFailed
 from minyi.dal import duty_list as store
 from minyi.dal import orders
-from minyi.errors import NotFound, ValidationFailed
+from minyi.routing import duty_list
 from tests.helpers import StreamReader, post_channel, request_body, table_items
 
 DUTY = "minyi-test-DutyListTable"

@@ -7,13 +7,13 @@ from datetime import datetime
 import boto3
 import pytest
 
-from minyi import duty_list
-from minyi.clock import SHANGHAI
+from minyi.core.clock import SHANGHAI
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders
-from minyi.dispatch import dispatch_order
-from minyi.matcher import Matcher
-from minyi.roster import OnCall, WorkingHours, duty_day
+from minyi.routing import duty_list
+from minyi.routing.dispatch import dispatch_order
+from minyi.routing.matcher import Matcher
+from minyi.timelimits.hours import OnCall, WorkingHours, duty_day
 from tests.conftest import REGION
 from tests.helpers import post_channel, request_body
 

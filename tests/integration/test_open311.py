@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from minyi import clock
+from minyi.core import clock
 from tests.conftest import OPEN311_KEY
 from tests.helpers import StreamReader, call_api, import_sample_duty_list, sample, table_items
 

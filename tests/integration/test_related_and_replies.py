@@ -9,9 +9,11 @@ import boto3
 import pytest
 
 from infra import events
-from minyi import auth, clock, replies
+from minyi.channels import signatures as auth
+from minyi.core import clock
+from minyi.core.errors import Conflict, Forbidden
 from minyi.dal import channel_config, orders
-from minyi.errors import Conflict, Forbidden
+from minyi.intake import replies
 from tests.conftest import REGION, channel_secret, handler
 from tests.helpers import StreamReader, call_api, import_sample_duty_list, post_channel, request_body
 

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from minyi import clock
-from minyi.clock import SHANGHAI
+from minyi.core import clock
+from minyi.core.clock import SHANGHAI
 from tests.conftest import REGION
 from tests.helpers import (
     StreamReader,
@@ -96,7 +96,7 @@ def test_daily_schedule_builds_yesterdays_report(aws):
 
 
 def test_rebuilding_a_ready_report_changes_nothing(aws):
-    from minyi import reports
+    from minyi.reports import reports
 
     period = clock.now().strftime("%Y-%m")
     _, body, _ = report_api("POST", "/reports", {"period": period})

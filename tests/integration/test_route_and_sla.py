@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 import pynamodb.connection.base
 
-from minyi import clock
-from minyi.clock import SHANGHAI
+from minyi.core import clock
+from minyi.core.clock import SHANGHAI
 from minyi.dal import orders
 from tests.helpers import (
     StreamReader,
@@ -77,7 +77,7 @@ def test_given_failing_record_then_reported_as_batch_item_failure(aws, monkeypat
     post("a")
     post("b", citizen={"name": "李四", "phone": "13900000000"})  # another citizen: not a related request
     records = stream.pending()
-    from minyi import dispatch
+    from minyi.routing import dispatch
 
     real = dispatch.store.transition
     calls = []

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from minyi import duty_list
 from minyi.dal import orders
+from minyi.routing import duty_list
 from tests.conftest import FUNCTIONS, load_handler_module
 from tests.helpers import (
     CENTRE,
@@ -275,7 +275,7 @@ def test_a_department_account_without_a_department_sees_nothing(two_orders):
     with pytest.raises(Exception, match="department"):
         staff_token(*lost)
     from minyi.dal import staff_directory
-    from minyi.staff import Role
+    from minyi.models.identity import Role
 
     staff_directory.add_user("nodept02", Role.DEPARTMENT, "Test-nodept02-Passw0rd", department="区城管局")
     import boto3

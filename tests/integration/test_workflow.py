@@ -3,12 +3,14 @@ the joint meeting (联席会议); every hop audited and wrong hands refused."""
 
 import pytest
 
-from minyi import clock, duty_list, workflow
+from minyi.casework import workflow
+from minyi.core import clock
+from minyi.core.errors import Conflict, Forbidden
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders
-from minyi.errors import Conflict, Forbidden
-from minyi.matcher import Matcher
 from minyi.models.order import ReturnReason
+from minyi.routing import duty_list
+from minyi.routing.matcher import Matcher
 from tests.helpers import StreamReader, post_channel, request_body, table_items
 
 

@@ -2,8 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from minyi import auth, clock
-from minyi.errors import Unauthorized
+from minyi.channels import signatures as auth
+from minyi.core import clock
+from minyi.core.errors import Unauthorized
 
 SECRET = "s3cret"
 BODY = '{"a": "路灯"}'.encode()

@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from minyi import clock
-from minyi.clock import SHANGHAI
+from minyi.core import clock
+from minyi.core.clock import SHANGHAI
 
 
 def at(*args: int) -> datetime:

@@ -1,11 +1,11 @@
 from datetime import datetime
 
-from minyi import duty_list
-from minyi.clock import SHANGHAI
-from minyi.dispatch import decide
-from minyi.matcher import Matcher
+from minyi.core.clock import SHANGHAI
 from minyi.models.duty import DutyList
 from minyi.models.order import Citizen, OrderStatus, WorkOrder
+from minyi.routing import duty_list
+from minyi.routing.dispatch import decide
+from minyi.routing.matcher import Matcher
 
 SAMPLE = Matcher(DutyList(version=7, matters=duty_list.parse_csv(duty_list.sample_csv())))
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)

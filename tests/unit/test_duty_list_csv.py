@@ -1,7 +1,7 @@
 import pytest
 
-from minyi import duty_list
-from minyi.errors import ValidationFailed
+from minyi.core.errors import ValidationFailed
+from minyi.routing import duty_list
 
 HEADER = "事项编码,一级分类,二级分类,三级分类,主办部门,协办部门,办理类型,办理时限(工作日),关键词\n"
 
@@ -30,8 +30,8 @@ def test_missing_columns_are_reported():
 
 
 def test_a_name_with_a_space_inside_is_rejected_by_row_and_column():
-    from minyi import duty_list
-    from minyi.errors import ValidationFailed
+    from minyi.core.errors import ValidationFailed
+    from minyi.routing import duty_list
 
     text = duty_list.sample_csv().replace("路灯|井", "路 灯|井", 1)
     try:

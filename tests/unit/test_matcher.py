@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minyi import dispatch, duty_list
-from minyi.emergency import is_emergency
-from minyi.matcher import EVERYDAY_WORDS, Matcher
 from minyi.models.duty import DutyList
-from minyi.places import Place, places, townships
+from minyi.routing import dispatch, duty_list
+from minyi.routing.emergency import is_emergency
+from minyi.routing.matcher import EVERYDAY_WORDS, Matcher
+from minyi.routing.places import Place, places, townships
 
 COUNTY = Matcher(DutyList(version=3, matters=duty_list.parse_csv(duty_list.county_csv())))
 MINYI = str(Path(sys.executable).with_name("minyi"))

@@ -3,12 +3,13 @@ from datetime import datetime
 
 import pytest
 
-from minyi import intake, reports
-from minyi.channels import channel, parse_json, registry, to_request
-from minyi.clock import SHANGHAI
-from minyi.errors import MalformedBody, PayloadTooLarge, ValidationFailed
-from minyi.ids import order_id_for
+from minyi.channels.registry import channel, parse_json, registry, to_request
+from minyi.core.clock import SHANGHAI
+from minyi.core.errors import MalformedBody, PayloadTooLarge, ValidationFailed
+from minyi.core.ids import order_id_for
+from minyi.intake import accept as intake
 from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
+from minyi.reports import reports
 from tests.helpers import sample
 
 

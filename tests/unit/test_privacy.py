@@ -2,7 +2,7 @@ import io
 import json
 import logging
 
-from minyi.privacy import mask_name, mask_phone, mask_text
+from minyi.core.privacy import mask_name, mask_phone, mask_text
 
 
 def test_mobile_and_id_numbers_are_masked_in_free_text():
@@ -26,7 +26,7 @@ def test_phone_and_name_masks():
 
 
 def test_logger_masks_every_field_of_a_log_line(monkeypatch):
-    from minyi.observability import logger
+    from minyi.core.observability import logger
 
     stream = io.StringIO()
     handler = logger.registered_handler

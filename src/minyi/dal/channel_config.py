@@ -12,7 +12,7 @@ import os
 
 from pydantic import BaseModel, ValidationError
 
-from minyi.observability import logger
+from minyi.core.observability import logger
 
 
 class ChannelConfig(BaseModel):

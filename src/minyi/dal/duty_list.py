@@ -14,10 +14,10 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from minyi import clock
-from minyi.errors import Conflict
+from minyi.core import clock
+from minyi.core.errors import Conflict
 from minyi.models.duty import DutyList, Matter
-from minyi.roster import OnCall, WorkingHours
+from minyi.timelimits.hours import OnCall, WorkingHours
 
 
 class _DutyListModel(Model):
@@ -156,7 +156,7 @@ def save_new_version(matters: tuple[Matter, ...], actor: str, source: str = "csv
 
 
 def set_current(version: int, actor: str) -> int:
-    from minyi.errors import NotFound
+    from minyi.core.errors import NotFound
 
     found = list(VersionRecord.query("VERSIONS", VersionRecord.sk == f"V#{version:06d}"))
     # an import that died after claiming its version but before all its matters were written

@@ -7,7 +7,7 @@ import os
 from functools import cache
 from typing import Any
 
-from minyi import clock
+from minyi.core import clock
 from minyi.models.order import WorkOrder
 
 SOURCE = "minyi.dispatch"

@@ -31,7 +31,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from minyi import clock
+from minyi.core import clock
 from minyi.models.duty import LOCAL_LEAD
 from minyi.models.order import QUEUES, Citizen, OrderReturn, OrderStatus, Reply, WorkOrder
 

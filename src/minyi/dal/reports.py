@@ -12,7 +12,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from minyi import clock
+from minyi.core import clock
 from minyi.models.report import Report, ReportStatus
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import boto3
 
-from minyi.errors import Unauthorized, ValidationFailed
-from minyi.settings import staff_directory_settings
-from minyi.staff import DEPARTMENT_CLAIM, Role
+from minyi.core.errors import Unauthorized, ValidationFailed
+from minyi.core.settings import staff_directory_settings
+from minyi.models.identity import DEPARTMENT_CLAIM, Role
 
 
 def _cognito() -> Any:

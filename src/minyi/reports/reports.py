@@ -10,10 +10,10 @@ import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from minyi import clock
+from minyi.core import clock
+from minyi.core.errors import NotFound
 from minyi.dal import orders as order_store
 from minyi.dal import reports as store
-from minyi.errors import NotFound
 from minyi.models.order import OrderStatus
 from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
 

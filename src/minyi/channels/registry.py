@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from minyi.clock import SHANGHAI
-from minyi.errors import NotFound, ValidationFailed, validation_details
+from minyi.core.clock import SHANGHAI
+from minyi.core.errors import NotFound, ValidationFailed, validation_details
 from minyi.models.order import ChannelRequest
 
 # Order fields a mapping may fill; dotted names are nested in ChannelRequest.
@@ -132,7 +132,7 @@ def to_request(source: Channel, payload: Any) -> ChannelRequest:
 
 
 def parse_json(raw: bytes) -> Any:
-    from minyi.errors import MalformedBody
+    from minyi.core.errors import MalformedBody
 
     try:
         return json.loads(raw.decode("utf-8"))

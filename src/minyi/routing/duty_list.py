@@ -10,10 +10,10 @@ from importlib import resources
 
 from pydantic import ValidationError
 
+from minyi.core.errors import NotFound, ValidationFailed
 from minyi.dal import duty_list as store
-from minyi.errors import NotFound, ValidationFailed
-from minyi.matcher import Matcher
 from minyi.models.duty import LOCAL_LEAD, DutyList, Matter
+from minyi.routing.matcher import Matcher
 
 COLUMNS = {
     "事项编码": "code",

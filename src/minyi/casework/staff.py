@@ -8,16 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from minyi import duty_list, workflow
+from minyi.casework import workflow
+from minyi.core.errors import Conflict, NotFound, ValidationFailed
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
-from minyi.duty_list import LOCAL_LEAD
-from minyi.errors import Conflict, NotFound, ValidationFailed
-from minyi.matcher import Matcher
+from minyi.models.identity import Role, StaffIdentity
 from minyi.models.order import QUEUES, WorkOrder
 from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
-from minyi.places import GANXIAN_TOWNSHIPS, township_government
-from minyi.staff import Role, StaffIdentity
+from minyi.routing import duty_list
+from minyi.routing.duty_list import LOCAL_LEAD
+from minyi.routing.matcher import Matcher
+from minyi.routing.places import GANXIAN_TOWNSHIPS, township_government
 
 QUEUE_NAMES = tuple(QUEUES.values())
 MAX_LIST = 200

@@ -15,8 +15,8 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 
-from minyi import clock
-from minyi.errors import Unauthorized
+from minyi.core import clock
+from minyi.core.errors import Unauthorized
 
 TIMESTAMP_HEADER = "x-minyi-timestamp"
 SIGNATURE_HEADER = "x-minyi-signature"

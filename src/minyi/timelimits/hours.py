@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
-from minyi import clock
+from minyi.core import clock
 
 DEFAULT_HOURS = ((time(8, 30), time(12, 0)), (time(14, 30), time(18, 0)))
 RAPID_TEAM = "快速处置专项队伍"

@@ -3,10 +3,11 @@
 First try: the orders table's stream, on the transition of a reply into `approved`.
 Later tries: the retry queue, each message delayed by the backoff of its attempt."""
 
-from minyi import clock, replies
-from minyi.batch import process_stream
+from minyi.core import clock
+from minyi.core.observability import logger, metrics, tracer
+from minyi.entrypoints.streams import process_stream
+from minyi.intake import replies
 from minyi.models.events import ReplyDelivery, StreamRecord
-from minyi.observability import logger, metrics, tracer
 
 
 def _first_try(record: StreamRecord) -> None:

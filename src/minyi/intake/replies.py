@@ -15,13 +15,14 @@ import json
 import os
 from datetime import datetime
 
-from minyi import auth, clock
-from minyi.channels import channel
+from minyi.channels import signatures as auth
+from minyi.channels.registry import channel
+from minyi.core import clock
+from minyi.core.errors import Conflict, Forbidden, NotFound
+from minyi.core.observability import logger
 from minyi.dal import channel_config, queues, webhooks
 from minyi.dal import orders as store
-from minyi.errors import Conflict, Forbidden, NotFound
 from minyi.models.order import Reply, ReplyStatus, WorkOrder
-from minyi.observability import logger
 
 PLATFORM_REVIEW = "原平台审核"
 

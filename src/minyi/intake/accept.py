@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from minyi import auth, clock
-from minyi.channels import Channel, channel, parse_json, to_request
+from minyi.channels import signatures as auth
+from minyi.channels.registry import Channel, channel, parse_json, to_request
+from minyi.core import clock
+from minyi.core.errors import MalformedBody, NotFound, PayloadTooLarge, UnsupportedMediaType
+from minyi.core.ids import order_id_for
 from minyi.dal import channel_config
 from minyi.dal import orders as store
-from minyi.errors import MalformedBody, NotFound, PayloadTooLarge, UnsupportedMediaType
-from minyi.ids import order_id_for
 from minyi.models.order import ChannelRequest, OrderStatusView, WorkOrder
 
 MAX_BODY_BYTES = 256 * 1024

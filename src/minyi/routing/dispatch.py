@@ -7,17 +7,18 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from minyi import clock, related
+from minyi.core import clock
 from minyi.dal import duty_list as duty_store
 from minyi.dal import events as bus
 from minyi.dal import orders as store
-from minyi.duty_list import LOCAL_LEAD
-from minyi.emergency import is_emergency
-from minyi.matcher import Matcher, MatchResult
 from minyi.models.duty import Matter
 from minyi.models.order import OrderStatus, WorkOrder
-from minyi.places import places, township_government
-from minyi.roster import RAPID_TEAM, duty_day
+from minyi.routing import related
+from minyi.routing.duty_list import LOCAL_LEAD
+from minyi.routing.emergency import is_emergency
+from minyi.routing.matcher import Matcher, MatchResult
+from minyi.routing.places import places, township_government
+from minyi.timelimits.hours import RAPID_TEAM, duty_day
 
 CHOSEN_CONFIDENCE = 0.9  # the caller picked the matter (an Open311 service); we trust but record it
 EMERGENCY_TIME_LIMIT = timedelta(hours=2)  # 应急快速处置: the 2-hour tier

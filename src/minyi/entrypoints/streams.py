@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from minyi.core.observability import logger
 from minyi.models.events import StreamRecord
-from minyi.observability import logger
 
 
 def process_stream(event: dict[str, Any], handle: Callable[[StreamRecord], None]) -> dict[str, list]:

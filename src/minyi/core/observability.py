@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-from minyi.privacy import mask_text
+from minyi.core.privacy import mask_text
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):

@@ -21,14 +21,15 @@ from xml.etree import ElementTree
 
 from pydantic import ValidationError
 
-from minyi import clock, intake
-from minyi.channels import channel
+from minyi.channels.registry import channel
+from minyi.core import clock
+from minyi.core.privacy import mask_text
+from minyi.core.settings import route_settings
 from minyi.dal import channel_config
 from minyi.dal import orders as order_store
+from minyi.intake import accept as intake
 from minyi.models.duty import DutyList, Matter
 from minyi.models.order import ChannelRequest, Citizen, OrderStatus, ReplyStatus, WorkOrder
-from minyi.privacy import mask_text
-from minyi.settings import route_settings
 
 CHANNEL = "open311"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -79,7 +80,7 @@ def _current() -> DutyList | None:
     global _published
     if _published is None:
         # imported here: the duty list and its matcher cost the webhook path ~25 ms of cold start
-        from minyi.duty_list import CachedDutyList
+        from minyi.routing.duty_list import CachedDutyList
 
         _published = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
     return _published.get()

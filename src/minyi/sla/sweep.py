@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from minyi.dal import orders as store
-from minyi.dispatch import dispatch_order
-from minyi.matcher import Matcher
 from minyi.models.order import OrderStatus
+from minyi.routing.dispatch import dispatch_order
+from minyi.routing.matcher import Matcher
 
 
 def mark_overdue(order_id: str, now: datetime, actor: str) -> bool:

@@ -27,12 +27,12 @@ import json
 import sys
 from pathlib import Path
 
-from minyi.errors import DomainError
+from minyi.core.errors import DomainError
 
 
 def _duty_list(args: argparse.Namespace) -> int:
-    from minyi import duty_list
     from minyi.dal import duty_list as store
+    from minyi.routing import duty_list
 
     try:
         if args.action == "import":
@@ -67,7 +67,7 @@ LOCAL_SECRETS = Path(".local/channel-secrets.json")
 
 
 def _channel(args: argparse.Namespace) -> int:
-    from minyi import auth
+    from minyi.channels import signatures as auth
 
     if args.action == "configure":
         import secrets as random
@@ -122,7 +122,7 @@ def _staff(args: argparse.Namespace) -> int:
     import secrets as random
 
     from minyi.dal import staff_directory
-    from minyi.staff import Role
+    from minyi.models.identity import Role
 
     try:
         if args.action == "add":
@@ -147,7 +147,8 @@ def _staff(args: argparse.Namespace) -> int:
 
 
 def _reply(args: argparse.Namespace) -> int:
-    from minyi import clock, replies
+    from minyi.core import clock
+    from minyi.intake import replies
 
     try:
         if args.action == "ready":
@@ -165,9 +166,9 @@ def _reply(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Each stdin line {"id", "title", "content", "address"} -> one line
     {"id", "matter", "lead", "co", "confidence", "manual", "urgent"}, in the same order."""
-    from minyi import dispatch, duty_list
-    from minyi.matcher import Matcher
     from minyi.models.duty import DutyList
+    from minyi.routing import dispatch, duty_list
+    from minyi.routing.matcher import Matcher
 
     text = Path(args.duty_list).read_text(encoding="utf-8-sig") if args.duty_list else duty_list.county_csv()
     try:
@@ -202,7 +203,7 @@ def _roster(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from minyi.dal import duty_list as store
-    from minyi.roster import OnCall, WorkingHours
+    from minyi.timelimits.hours import OnCall, WorkingHours
 
     try:
         if args.action == "on-call":

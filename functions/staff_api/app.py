@@ -1,6 +1,6 @@
 """Staff API: the centre's queues and a department's orders, manual dispatch, returns,
 reviews, disputes and the duty list's administration. A Chalice app used directly as
-the Lambda handler (Handler: api.app), every route behind the API's Cognito
+the Lambda handler (Handler: app.app), every route behind the API's Cognito
 authorizer: the view reads who is calling from the verified token's claims and
 `minyi.casework` decides what that person may see and do."""
 
@@ -11,14 +11,15 @@ from functools import wraps
 
 from chalice import Chalice, Response
 
-from minyi import casework, clock
-from minyi.duty_list import CachedDutyList
-from minyi.errors import DomainError, ValidationFailed
-from minyi.http import error_response, json_response, parse_json, uniform_errors
+from minyi.casework import staff as casework
+from minyi.core import clock
+from minyi.core.errors import DomainError, ValidationFailed
+from minyi.core.observability import logger, metrics, tracer
+from minyi.core.settings import route_settings
+from minyi.entrypoints.http import error_response, json_response, parse_json, uniform_errors
+from minyi.models.identity import StaffIdentity
 from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
-from minyi.observability import logger, metrics, tracer
-from minyi.settings import route_settings
-from minyi.staff import StaffIdentity
+from minyi.routing.duty_list import CachedDutyList
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_TYPES = ["text/csv", XLSX]

@@ -9,7 +9,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
-from minyi.errors import DomainError, MalformedBody, ValidationFailed, validation_details
+from minyi.core.errors import DomainError, MalformedBody, ValidationFailed, validation_details
 
 JSON_UTF8 = "application/json; charset=utf-8"
 # Chalice's own rejections (before any view runs) and the codes we give them

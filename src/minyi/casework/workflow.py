@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from minyi import clock
+from minyi.core import clock
+from minyi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from minyi.core.observability import logger
 from minyi.dal import duty_list as duty_store
 from minyi.dal import orders as store
-from minyi.duty_list import LOCAL_LEAD
-from minyi.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from minyi.matcher import Matcher
 from minyi.models.order import OrderReturn, OrderStatus, ReturnReason, WorkOrder
-from minyi.observability import logger
-from minyi.places import township_government, townships
+from minyi.routing.duty_list import LOCAL_LEAD
+from minyi.routing.matcher import Matcher
+from minyi.routing.places import township_government, townships
 
 ACTIVE = (OrderStatus.DISPATCHED, OrderStatus.OVERDUE)
 

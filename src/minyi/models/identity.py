@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from minyi.errors import Forbidden, NotFound, Unauthorized
+from minyi.core.errors import Forbidden, NotFound, Unauthorized
 from minyi.models.order import WorkOrder
 
 

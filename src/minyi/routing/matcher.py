@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from operator import add
 
 from minyi.models.duty import DutyList, Matter
-from minyi.places import GANXIAN_TOWNSHIPS, townships
+from minyi.routing.places import GANXIAN_TOWNSHIPS, townships
 
 TITLE_WEIGHT = 2.0
 GROUP2_SHARE = 0.35  # part of the level-2 group's evidence every matter of the group gets
