@@ -44,6 +44,7 @@ from infra.template import (
     functions,
     load,
 )
+from minyi.core import settings
 from minyi.core.ids import order_id_for
 
 PREFIX = "minyi-local"
@@ -224,6 +225,16 @@ class LocalStack:
         self.receiver = ChannelReceiver()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._http_handler())
         self.port = self.httpd.server_address[1]
+
+    def order_id_key(self) -> bytes:
+        """The stack's order-id key, as IntakeFunction reads it (to print a request's id)."""
+        import boto3
+
+        secret = next(lid for lid, resource in self.template["Resources"].items()
+                      if resource["Type"] == "AWS::SecretsManager::Secret")
+        value = boto3.client("secretsmanager", region_name=self.region).get_secret_value(
+            SecretId=self.provisioned.refs[secret])["SecretString"]
+        return value.encode("utf-8")
 
     def _jwks(self, user_pool_id: str) -> Any:
         """The pool's signing keys, from moto's own JWKS endpoint (what API Gateway reads)."""
@@ -450,6 +461,7 @@ class LocalStack:
         path = next(v for fn in self.functions for k, v in self._function_env(fn).items()
                     if k == "CHANNEL_CONFIG_PATH")
         os.environ["CHANNEL_CONFIG_PATH"] = path
+        settings.reset()
         base = f"http://127.0.0.1:{self.port}"
         secrets_out = {}
         for channel_id in registry():
@@ -480,6 +492,7 @@ class LocalStack:
         self.staff_env = {"STAFF_USER_POOL_ID": self.provisioned.refs[pool],
                           "STAFF_USER_POOL_CLIENT_ID": self.provisioned.refs[client]}
         os.environ.update(self.staff_env)
+        settings.reset()
         users = {}
         for username, role, department in self.LOCAL_STAFF:
             password = secrets.token_urlsafe(12) + "Aa1"
@@ -534,7 +547,7 @@ def _banner(stack: LocalStack) -> str:
         f"-hmac '{secret}' -r | cut -d' ' -f1); curl -s -X POST {base}/channels/12345/requests "
         "-H 'Content-Type: application/json' -H \"X-Minyi-Timestamp: $TS\" "
         "-H \"X-Minyi-Signature: sha256=$SIG\" -d \"$BODY\"",
-        f"  curl -s {base}/orders/{order_id_for('12345', 'demo-1')}",
+        f"  curl -s {base}/orders/{order_id_for(stack.order_id_key(), '12345', 'demo-1')}",
         f"Any channel's sample:  .venv/bin/minyi --local-dir {stack.log_dir} channel post petition "
         "samples/channels/petition.json",
         f"Open311:  curl -s {base}/open311/v2/services.json",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from secrets import token_hex, token_urlsafe
 
 import boto3
 
@@ -99,7 +100,12 @@ def provision(template: dict, prefix: str, region: str, parameters: dict[str, st
     for lid, resource in resources_of(template, "AWS::SecretsManager::Secret").items():
         props = resolver.resolve(resource.get("Properties", {}))
         name = props.get("Name") or f"{prefix}/{lid}"
-        arn = secrets.create_secret(Name=name, Description=props.get("Description", ""))["ARN"]
+        value: dict[str, str] = {}
+        if "GenerateSecretString" in props:  # as CloudFormation does: a random value, never in a file
+            spec = props["GenerateSecretString"]
+            value["SecretString"] = (token_hex if spec.get("ExcludePunctuation") else token_urlsafe)(
+                int(spec.get("PasswordLength", 32)))[:int(spec.get("PasswordLength", 32))]
+        arn = secrets.create_secret(Name=name, Description=props.get("Description", ""), **value)["ARN"]
         refs[lid] = arn
         attributes[(lid, "Id")] = arn
 

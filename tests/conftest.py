@@ -36,6 +36,11 @@ os.environ.update({
     "CHANNEL_CONFIG_PATH": "/minyi/dev/channels",
     "CHANNEL_CONFIG_CACHE_SECONDS": "0",
     "REPLY_RETRY_DELAYS": "0,0,0,0",
+    # resources whose names moto makes up: replaced by the real ones once an account is provisioned
+    "EVENT_BUS_NAME": f"{PREFIX}-EventBus",
+    "ORDER_ID_KEY_SECRET": f"{PREFIX}/OrderIdKey",
+    "REPLY_RETRY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{PREFIX}-ReplyRetryQueue",
+    "REPLY_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/{PREFIX}-ReplyDeadLetterQueue",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
@@ -44,6 +49,7 @@ from moto import mock_aws  # noqa: E402
 
 from infra import template as cfn  # noqa: E402
 from infra.provision import Provisioned, function_environment, provision  # noqa: E402
+from minyi.core import settings  # noqa: E402
 
 TEMPLATE = cfn.load()
 FUNCTIONS = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
@@ -74,11 +80,12 @@ def provisioned_account() -> Iterator[Provisioned]:
             for name, value in function_environment(fn.properties, provisioned).items():
                 if name in os.environ and name.endswith(("_TABLE", "_BUCKET", "_PATH")):
                     assert os.environ[name] == value, f"{fn.logical_id}: {name} drifted from the template"
-                elif name.endswith(("_URL", "_BUS_NAME")):
+                elif name.endswith(("_URL", "_BUS_NAME", "_SECRET")):
                     os.environ[name] = value
         os.environ["STAFF_USER_POOL_ID"] = provisioned.refs["StaffUserPool"]
         os.environ["STAFF_USER_POOL_CLIENT_ID"] = provisioned.refs["StaffUserPoolClient"]
         _account["provisioned"] = provisioned
+        settings.reset()  # the environment changed: validate it again
         from minyi.channels.registry import registry
         from minyi.dal import channel_config
 
@@ -100,10 +107,7 @@ _loaded: dict[str, ModuleType] = {}
 def _fresh_containers() -> None:
     """A fresh account is a fresh deployment: no warm container keeps what it cached
     (duty-list versions restart at 1 in every test's account)."""
-    import minyi.intake.open311
-
     _loaded.clear()
-    minyi.intake.open311._published = None
 
 
 def load_handler_module(logical_id: str) -> ModuleType:

@@ -168,3 +168,23 @@ def report_api(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple
     """The report API as the centre's operator calls it (with a real ID token)."""
     headers = {**staff_token(*CENTRE), **kwargs.pop("headers", {})}
     return call_api("ReportApiFunction", method, path, body, headers=headers, **kwargs)
+
+
+def audit_trail(order_id: str) -> list[dict]:
+    """An order's audit records as dicts: action, actor, at, from, to, detail."""
+    from minyi.dal.audit import audit_trail as read
+
+    return [{**entry.model_dump(), "from": entry.from_status, "to": entry.to_status} for entry in read(order_id)]
+
+
+def put_broken_order(order_id: str, *, received_at: str = "0001-01-01T00:00:00+08:00", timer_at: int = 1) -> None:
+    """An order item as an older version of intake could store it (year 1): every read of it
+    fails. It stands for any order one bug makes unreadable; the others must not suffer."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.put_item(TableName="minyi-test-OrdersTable", Item={
+        "pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}, "item_type": {"S": "order"},
+        "order_id": {"S": order_id}, "channel": {"S": "12345"}, "external_id": {"S": order_id},
+        "title": {"S": "坏数据"}, "content": {"S": "坏数据"}, "citizen_name": {"S": "张三"},
+        "citizen_phone": {"S": "13800000000"}, "received_at": {"S": received_at}, "month": {"S": "0001-01"},
+        "status": {"S": "received"}, "version": {"N": "1"}, "timer_shard": {"S": "T0"},
+        "timer_at": {"N": str(timer_at)}, "queue": {"S": "undispatched"}})

@@ -3,11 +3,14 @@
 First try: the orders table's stream, on the transition of a reply into `approved`.
 Later tries: the retry queue, each message delayed by the backoff of its attempt."""
 
-from minyi.core import clock
+from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics, tracer
 from minyi.entrypoints.streams import process_stream
 from minyi.intake import replies
 from minyi.models.events import ReplyDelivery, StreamRecord
+
+SETTINGS = settings.load("orders_table", "channel_config_path", "reply_retry_queue_url",
+                         "reply_dead_letter_queue_url")
 
 
 def _first_try(record: StreamRecord) -> None:

@@ -1,20 +1,20 @@
 """Report builder: the reports table's stream builds each requested report; the daily
 schedule (01:00 Asia/Shanghai) builds yesterday's."""
 
-from minyi.core import clock
+from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics, tracer
-from minyi.core.settings import report_build_settings
 from minyi.entrypoints.streams import process_stream
 from minyi.models.events import ScheduledEvent, StreamRecord
-from minyi.reports import reports
+from minyi.reports import requests as reports
 
-settings = report_build_settings()
+SETTINGS = settings.load("orders_table", "reports_table", "reports_bucket")
 
 
 def _build(record: StreamRecord) -> None:
-    report = reports.build(record.new_string("report_id"), settings.reports_bucket, clock.now())
-    metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
-    logger.info("report built", extra={"report_id": report.report_id, "period": report.period})
+    report = reports.build(record.new_string("report_id"), SETTINGS.reports_bucket, clock.now())
+    metrics.add_metric(name=f"Reports_{report.status.value}", unit="Count", value=1)
+    logger.info("report built", extra={"report_id": report.report_id, "period": report.period,
+                                       "status": report.status.value})
 
 
 @logger.inject_lambda_context
@@ -24,6 +24,6 @@ def lambda_handler(event, context):
     if "Records" in event:
         return process_stream(event, _build)
     scheduled = ScheduledEvent.model_validate(event)
-    report = reports.build_scheduled(clock.to_shanghai(scheduled.time), settings.reports_bucket)
-    metrics.add_metric(name="ReportsBuilt", unit="Count", value=1)
-    return {"report_id": report.report_id, "period": report.period}
+    report = reports.build_scheduled(clock.to_shanghai(scheduled.time), SETTINGS.reports_bucket)
+    metrics.add_metric(name=f"Reports_{report.status.value}", unit="Count", value=1)
+    return {"report_id": report.report_id, "period": report.period, "status": report.status.value}

@@ -152,6 +152,28 @@ def test_channel_webhook_bad_cases(world, name, channel_id, raw, headers, expect
     assert is_error(status, body)
 
 
+ABSURD_BODIES = [
+    ("an integer of 5,000 digits", b'{"external_id": ' + b"9" * 5000 + b"}"),
+    ("JSON nested 50,000 deep", b"[" * 50_000 + b"]" * 50_000),
+    ("objects nested 40,000 deep", b"{\"a\":" * 40_000 + b"1" + b"}" * 40_000),
+    ("received_at 1e20", json.dumps(_with(received_at=1e20)).encode()),
+    ("received_at -1e20", json.dumps(_with(received_at=-1e20)).encode()),
+    ("received_at in year 1", json.dumps(_with(received_at="0001-01-01 00:00:00")).encode()),
+    ("received_at in year 9999", json.dumps(_with(received_at="9999-12-31T23:00:00-01:00")).encode()),
+    ("received_at a week ahead", json.dumps(_with(received_at=(clock.now() + timedelta(days=7)).isoformat())).encode()),
+]
+
+
+@pytest.mark.parametrize(("name", "raw"), ABSURD_BODIES, ids=[c[0] for c in ABSURD_BODIES])
+def test_signed_absurd_bodies_are_400_and_change_nothing(world, name, raw):
+    """Defect: a signed body with an integer over 4,300 digits, JSON nested 50,000 deep or
+    received_at 1e20 answered 500; one with received_at in year 1 was stored, and the order
+    then answered 500 on every read."""
+    status, body, _ = call_api("IntakeFunction", "POST", "/channels/12345/requests", raw=raw,
+                               headers=signed("12345", raw))
+    assert status == 400 and is_error(status, body), body
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
@@ -320,7 +342,7 @@ OPEN311_GET_CASES = [
     ("/open311/v2/requests.json", {"end_date": ["tomorrow"]}, 400),
     ("/open311/v2/requests.json", {"start_date": ["1e9"]}, 400),
     ("/open311/v2/requests.json", {"start_date": ["2026-11-26T00:00:00Z"], "x": ["1"]}, 400),
-    ("/open311/v2/requests.json", {"end_date": ["2099-01-01T00:00:00Z"]}, 200),
+    ("/open311/v2/requests.json", {"end_date": ["2099-01-01T00:00:00Z"]}, 400),
     ("/open311/v2/requests.xml", {"start_date": ["2020-01-01T00:00:00Z"]}, 400),
     ("/open311/v2/services.json", {"jurisdiction_id": ["x"], "zz": ["1"]}, 200),
     ("/open311/v2/REQUESTS.json", None, 404),
@@ -333,6 +355,15 @@ def test_open311_document_bad_cases(world, kind, name):
     """The hand-written odd ids, as Open311 service codes and request ids."""
     status, body, _ = call_api("IntakeFunction", "GET", f"/open311/v2/{kind}/{quote(name + '.json', safe='')}")
     assert status == 404 and is_error(status, body, open311=True), body
+
+
+@pytest.mark.parametrize("query", [{"end_date": ["0001-01-01"]}, {"end_date": ["9999-12-31"]},
+                                   {"start_date": ["0001-01-01T00:00:00Z"]},
+                                   {"end_date": ["9999-12-31T23:59:59-12:00"]}])
+def test_open311_dates_out_of_range_are_400_not_500(world, query):
+    """Defect: end_date 0001-01-01 or 9999-12-31 answered 500 on the public list."""
+    status, body, _ = call_api("IntakeFunction", "GET", "/open311/v2/requests.json", query=query)
+    assert status == 400 and body[0]["code"] == 400, body
 
 
 @pytest.mark.parametrize(("path", "query", "expected"), OPEN311_GET_CASES)

@@ -11,6 +11,7 @@ from minyi.core.errors import NotFound, ValidationFailed
 from minyi.dal import duty_list as store
 from minyi.dal import orders
 from minyi.routing import duty_list
+from minyi.routing.cache import CachedDutyList
 from tests.helpers import StreamReader, post_channel, request_body, table_items
 
 DUTY = "minyi-test-DutyListTable"
@@ -31,7 +32,7 @@ def test_import_versions_export_and_rollback(aws):
     assert duty_list.import_file("sample.xlsx", xlsx(duty_list.sample_csv()), actor="centre") == 2
     assert store.current_version() == 2 and len(store.load().matters) == 13
     listed = store.versions()
-    assert [(v["version"], v["matters"], v["source"]) for v in listed] == [(1, 517, "county"), (2, 13, "sample.xlsx")]
+    assert [(v.version, v.matters, v.source) for v in listed] == [(1, 517, "county"), (2, 13, "sample.xlsx")]
 
     exported = duty_list.export_csv(1)
     assert exported.startswith("\ufeff事项编码,")
@@ -81,7 +82,7 @@ def test_each_order_records_the_version_it_was_dispatched_with(aws):
 def test_warm_cache_reads_only_the_pointer_until_the_version_or_learning_changes(aws, monkeypatch):
     # Given a warm container's cache over the county list
     duty_list.import_csv(duty_list.county_csv(), actor="centre")
-    cache = duty_list.CachedDutyList(ttl=0)
+    cache = CachedDutyList(ttl=0)
     loads = []
     real_load = store.load
     monkeypatch.setattr(store, "load", lambda version=None: loads.append(version) or real_load(version))

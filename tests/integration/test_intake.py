@@ -4,7 +4,7 @@ import pytest
 
 from minyi.dal import orders
 from tests.conftest import handler, load_handler_module
-from tests.helpers import call_api, post_channel, request_body, table_items
+from tests.helpers import audit_trail, call_api, post_channel, request_body, table_items
 
 ORDERS = "minyi-test-OrdersTable"
 
@@ -24,7 +24,7 @@ def test_given_new_request_when_posted_then_201_and_order_and_audit_are_stored(a
     assert status == 201
     order = orders.get_order(body["order_id"])
     assert order.status.value == "received" and order.citizen.phone == "13800000000"
-    trail = orders.audit_trail(body["order_id"])
+    trail = audit_trail(body["order_id"])
     assert [a["action"] for a in trail] == ["received"]
     assert headers["Content-Type"].startswith("application/json")
 

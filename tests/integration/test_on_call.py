@@ -7,13 +7,14 @@ from datetime import datetime
 import boto3
 import pytest
 
+from minyi.casework.autodispatch import dispatch_received
 from minyi.core.clock import SHANGHAI
 from minyi.dal import duty_list as duty_store
-from minyi.dal import orders
+from minyi.dal import orders, roster
+from minyi.models.roster import OnCall, WorkingHours
 from minyi.routing import duty_list
-from minyi.routing.dispatch import dispatch_order
 from minyi.routing.matcher import Matcher
-from minyi.timelimits.hours import OnCall, WorkingHours, duty_day
+from minyi.timelimits.hours import duty_day, is_open
 from tests.conftest import REGION
 from tests.helpers import post_channel, request_body
 
@@ -25,8 +26,8 @@ def at(*args):
 @pytest.fixture
 def setup(aws):
     duty_list.import_csv(duty_list.sample_csv(), actor="test")
-    duty_store.put_on_call(OnCall(day="2026-11-27", handler="刘队长", phone="13700001234"))
-    duty_store.put_on_call(OnCall(day="2026-11-28", handler="陈队员", phone="13700005678"))
+    roster.put_on_call(OnCall(day="2026-11-27", handler="刘队长", phone="13700001234"))
+    roster.put_on_call(OnCall(day="2026-11-28", handler="陈队员", phone="13700005678"))
     sqs = boto3.client("sqs", region_name=REGION)
     events = boto3.client("events", region_name=REGION)
     url = sqs.create_queue(QueueName="off-hours")["QueueUrl"]
@@ -41,7 +42,7 @@ def setup(aws):
 def dispatch_at(matcher, moment, external_id):
     _, ack, _ = post_channel("12345", request_body(external_id, citizen={"name": "张三",
                                                                         "phone": f"1390000{external_id[-4:]}"}))
-    return dispatch_order(ack["order_id"], matcher, moment, actor="route")
+    return dispatch_received(ack["order_id"], matcher, moment, actor="route", threshold=0.35)
 
 
 def announced(url):
@@ -68,7 +69,7 @@ def test_off_hours_dispatch_goes_to_the_on_call_handler(setup, moment, on_call):
 
 def test_a_department_with_its_own_hours(setup):
     matcher, _ = setup
-    duty_store.put_working_hours("区城管局", WorkingHours(periods=(("00:00", "23:59"),)))
+    roster.put_working_hours("区城管局", WorkingHours(periods=(("00:00", "23:59"),)))
     order = dispatch_at(matcher, at(2026, 11, 27, 20, 0), "oc-2001")
     assert order.department == "区城管局" and order.on_call is None
 
@@ -76,5 +77,5 @@ def test_a_department_with_its_own_hours(setup):
 def test_duty_days():
     assert duty_day(at(2026, 11, 28, 2, 0)) == "2026-11-27"
     assert duty_day(at(2026, 11, 28, 8, 30)) == "2026-11-28"
-    assert not WorkingHours().is_open(at(2026, 10, 1, 10, 0))  # National Day
-    assert WorkingHours().is_open(at(2026, 10, 10, 10, 0))  # a Saturday worked in exchange (调休)
+    assert not is_open(WorkingHours(), at(2026, 10, 1, 10, 0))  # National Day
+    assert is_open(WorkingHours(), at(2026, 10, 10, 10, 0))  # a Saturday worked in exchange (调休)

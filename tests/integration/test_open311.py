@@ -119,3 +119,40 @@ def test_unknown_documents_and_formats(aws):
     assert status == 400  # more than 90 days
     status, xml, _ = get("/open311/v2/requests/MYNOSUCH.xml")
     assert status == 404 and "<errors><error><code>404</code>" in xml
+
+
+class DynamoCalls:
+    """Counts the DynamoDB calls the handler makes, by operation."""
+
+    def __init__(self):
+        from collections import Counter
+
+        from minyi.dal.order_records import OrderRecord
+
+        self.calls = Counter()
+        self.client = OrderRecord._get_connection().connection.client
+
+    def __enter__(self):
+        self.client.meta.events.register("before-call.dynamodb.*", self.count)
+        return self.calls
+
+    def __exit__(self, *exc):
+        self.client.meta.events.unregister("before-call.dynamodb.*", self.count)
+
+    def count(self, model, **kwargs):
+        self.calls[model.name] += 1
+
+
+def test_a_list_of_request_ids_is_capped_and_read_in_one_batch(aws):
+    """Defect: one public GET with 1,000 service_request_ids did 1,000 reads (~10 s of a worker)."""
+    import_sample_duty_list()
+    posted = [post(form(description=f"路灯坏了{n}号", phone=f"1380000{n:04d}"))[1][0]["service_request_id"]
+              for n in range(3)]
+    thousand = ",".join(f"MYX{n:08d}" for n in range(1000))
+    status, body, _ = get("/open311/v2/requests.json", {"service_request_id": thousand})
+    assert status == 400 and "100" in body[0]["description"]
+    wanted = posted + [f"MYX{n:08d}" for n in range(97)]
+    with DynamoCalls() as calls:
+        status, body, _ = get("/open311/v2/requests.json", {"service_request_id": ",".join(wanted)})
+    assert status == 200 and {item["service_request_id"] for item in body} == set(posted)
+    assert calls["BatchGetItem"] == 1 and calls["GetItem"] == 0

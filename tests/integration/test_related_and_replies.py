@@ -15,7 +15,7 @@ from minyi.core.errors import Conflict, Forbidden
 from minyi.dal import channel_config, orders
 from minyi.intake import replies
 from tests.conftest import REGION, channel_secret, handler
-from tests.helpers import StreamReader, call_api, import_sample_duty_list, post_channel, request_body
+from tests.helpers import StreamReader, audit_trail, call_api, import_sample_duty_list, post_channel, request_body
 
 
 def post_and_route(stream, external_id, **overrides):
@@ -39,7 +39,7 @@ def test_same_phone_same_matter_is_linked_not_dispatched_twice(aws):
     assert view["related_count"] == 1
     _, child, _ = call_api("IntakeFunction", "GET", f"/orders/{second.order_id}")
     assert child["status"] == "merged" and child["parent_order_id"] == first.order_id
-    actions = [a["action"] for a in orders.audit_trail(first.order_id)]
+    actions = [a["action"] for a in audit_trail(first.order_id)]
     assert actions[-1] == "related_request_linked"
 
 
@@ -149,7 +149,7 @@ def test_failed_deliveries_are_retried_until_delivered(aws, dispatched):
     order = orders.get_order(dispatched.order_id)
     assert order.reply.status.value == "delivered" and order.reply.attempts == 3
     assert len(receiver.received) == 3
-    actions = [a["action"] for a in orders.audit_trail(dispatched.order_id)]
+    actions = [a["action"] for a in audit_trail(dispatched.order_id)]
     assert actions[-3:] == ["reply_retry_scheduled", "reply_retry_scheduled", "reply_delivered"]
     receiver.close()
 

@@ -73,6 +73,14 @@ def test_given_bad_report_request_then_400_and_nothing_written(aws, body):
     assert table_items("minyi-test-ReportsTable") == []
 
 
+@pytest.mark.parametrize("period", ["0000-01", "9999-12", "1999-12-31", "2099-12", "2100-01"])
+def test_report_periods_before_2000_or_not_yet_begun_are_400(aws, period):
+    """Defect: 0000-01 and 9999-12 were accepted and stayed pending forever."""
+    status, answer, _ = report_api("POST", "/reports", {"period": period})
+    assert status == 400 and answer["error"]["code"] == "validation_error"
+    assert table_items("minyi-test-ReportsTable") == []
+
+
 def test_given_malformed_json_then_400(aws):
     status, answer, _ = report_api("POST", "/reports", raw="{oops")
     assert status == 400 and answer["error"]["code"] == "malformed_json"
@@ -96,7 +104,7 @@ def test_daily_schedule_builds_yesterdays_report(aws):
 
 
 def test_rebuilding_a_ready_report_changes_nothing(aws):
-    from minyi.reports import reports
+    from minyi.reports import requests as reports
 
     period = clock.now().strftime("%Y-%m")
     _, body, _ = report_api("POST", "/reports", {"period": period})
@@ -105,3 +113,21 @@ def test_rebuilding_a_ready_report_changes_nothing(aws):
     again = reports.build(body["report_id"], BUCKET, clock.now())
     assert again.csv_key == first.csv_key
     assert table_items("minyi-test-ReportsTable") == before
+
+
+def test_a_report_that_cannot_be_built_is_marked_failed_with_its_reason_and_can_be_asked_again(aws):
+    """Defect: a report whose build failed stayed pending forever; `failed` existed and nothing set it."""
+    from minyi.reports import requests as reports
+
+    period = clock.now().strftime("%Y-%m")
+    _, body, _ = report_api("POST", "/reports", {"period": period})
+    broken = reports.build(body["report_id"], "no-such-bucket", clock.now())  # S3 refuses: NoSuchBucket
+    assert broken.status.value == "failed"
+    status, answer, _ = report_api("GET", f"/reports/{body['report_id']}")
+    assert status == 200 and answer["status"] == "failed" and "NoSuchBucket" in answer["error"]
+    assert answer["url"] is None
+    # building it again leaves the verdict as it is; asking again gives a new report that is built
+    assert reports.build(body["report_id"], BUCKET, clock.now()).status.value == "failed"
+    _, again, _ = report_api("POST", "/reports", {"period": period})
+    assert StreamReader(aws, "ReportBuildFunction").deliver() == []
+    assert report_api("GET", f"/reports/{again['report_id']}")[1]["status"] == "ready"

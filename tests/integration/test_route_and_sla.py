@@ -10,8 +10,10 @@ from minyi.core.clock import SHANGHAI
 from minyi.dal import orders
 from tests.helpers import (
     StreamReader,
+    audit_trail,
     import_sample_duty_list,
     post_channel,
+    put_broken_order,
     request_body,
     scheduled,
     table_items,
@@ -35,7 +37,7 @@ def test_given_new_order_when_stream_delivers_it_then_dispatched_by_duty_list(aw
     assert order.status.value == "dispatched"
     assert order.department == "区城管局" and order.matter[2] == "城市公共设施"
     assert order.due_at > order.dispatched_at and order.duty_list_version == 1
-    assert [a["action"] for a in orders.audit_trail(order_id)] == ["received", "dispatched"]
+    assert [a["action"] for a in audit_trail(order_id)] == ["received", "dispatched"]
 
 
 def test_only_order_inserts_pass_the_template_filter(aws):
@@ -71,29 +73,35 @@ def test_given_unmatched_request_then_manual_queue(aws):
     assert order.status.value == "manual" and order.department is None
 
 
-def test_given_failing_record_then_reported_as_batch_item_failure(aws, monkeypatch):
+def test_an_order_that_fails_to_route_never_holds_back_the_orders_behind_it(aws):
+    """Defect: a year-1 order answered 500 on every read, and RouteFunction stopped at it and
+    dead-lettered it with the three valid orders behind it."""
     import_sample_duty_list()
     stream = StreamReader(aws, "RouteFunction")
-    post("a")
-    post("b", citizen={"name": "李四", "phone": "13900000000"})  # another citizen: not a related request
+    put_broken_order("MYBROKEN00000001")
+    good = [post(f"g-{n}", citizen={"name": "李四", "phone": f"1390000000{n}"},
+                 content=f"梅林镇{n}号路灯坏了一周") for n in range(3)]
     records = stream.pending()
-    from minyi.routing import dispatch
-
-    real = dispatch.store.transition
-    calls = []
-
-    def flaky(order, *args, **kwargs):
-        calls.append(order.order_id)
-        if len(calls) == 2:
-            raise RuntimeError("throttled")
-        return real(order, *args, **kwargs)
-
-    monkeypatch.setattr(dispatch.store, "transition", flaky)
     from infra.events import LambdaContext
     from tests.conftest import handler
 
     result = handler("RouteFunction")(stream.event(records), LambdaContext("route"))
-    assert result["batchItemFailures"] == [{"itemIdentifier": records[1]["dynamodb"]["SequenceNumber"]}]
+    assert result["batchItemFailures"] == [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]
+    assert [orders.get_order(order_id).status.value for order_id in good] == ["dispatched"] * 3
+    # Lambda retries from the failed record: the others are redelivered and nothing changes
+    before = table_items(ORDERS)
+    assert handler("RouteFunction")(stream.event(records), LambdaContext("route")) == result
+    assert table_items(ORDERS) == before
+
+
+def test_one_order_that_fails_never_stops_the_sweep(aws):
+    """Defect: once a year-1 order's watchdog fired, every SLA sweep failed (OverflowError)."""
+    import_sample_duty_list()
+    put_broken_order("MYBROKEN00000002")
+    order_id = post()  # its stream record never delivered: the sweep's watchdog dispatches it
+    outcome = scheduled("SlaCheckFunction", clock.now() + timedelta(minutes=6))
+    assert outcome == {"failed": 1, "dispatched_late": 1}
+    assert orders.get_order(order_id).status.value == "dispatched"
 
 
 def test_given_overdue_order_when_swept_then_overdue_with_escalation_once(aws, monkeypatch):
@@ -112,7 +120,7 @@ def test_given_overdue_order_when_swept_then_overdue_with_escalation_once(aws, m
     assert outcome == {"escalated": 1}
     order = orders.get_order(order_id)
     assert order.status.value == "overdue" and order.overdue_at is not None
-    assert orders.audit_trail(order_id)[-1]["action"] == "escalated_overdue"
+    assert audit_trail(order_id)[-1]["action"] == "escalated_overdue"
     monkeypatch.undo()
     before = table_items(ORDERS)
     monkeypatch.setattr(pynamodb.connection.base.Connection, "scan", no_scan)
@@ -129,7 +137,7 @@ def test_given_order_the_stream_never_delivered_when_swept_then_dispatched_late(
     assert scheduled("SlaCheckFunction", now + timedelta(minutes=6)) == {"dispatched_late": 1}
     order = orders.get_order(order_id)
     assert order.status.value == "dispatched"
-    assert orders.audit_trail(order_id)[-1]["actor"] == "sla_check"
+    assert audit_trail(order_id)[-1]["actor"] == "sla_check"
 
 
 def test_sweep_uses_event_time_in_shanghai(aws):

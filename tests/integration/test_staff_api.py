@@ -18,6 +18,7 @@ from tests.helpers import (
     LEADER,
     SHICHANG,
     StreamReader,
+    audit_trail,
     call_api,
     import_sample_duty_list,
     post_channel,
@@ -127,7 +128,7 @@ def test_centre_lists_the_manual_queue_and_dispatches(two_orders):
     assert "citizen" not in json.dumps(body) and "138" not in json.dumps(body)  # the queue carries no personal data
     status, body, _ = staff("POST", f"/orders/{manual.order_id}/dispatch", CENTRE, {"matter_code": "CX-02-04"})
     assert status == 200 and body["status"] == "dispatched" and body["department"] == "区城管局"
-    trail = orders.audit_trail(manual.order_id)
+    trail = audit_trail(manual.order_id)
     assert trail[-1]["action"] == "dispatched_manually" and trail[-1]["actor"] == "centre01"
     assert staff("GET", "/staff/queues/manual", CENTRE)[1]["orders"] == []
 

@@ -3,14 +3,22 @@ from datetime import datetime
 
 import pytest
 
-from minyi.channels.registry import channel, parse_json, registry, to_request
+from minyi.channels import payloads
+from minyi.channels.registry import channel, registry
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import MalformedBody, PayloadTooLarge, ValidationFailed
-from minyi.core.ids import order_id_for
+from minyi.core.ids import legacy_order_id, order_id_for
+from minyi.core.jsonbody import load_json
 from minyi.intake import accept as intake
 from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
-from minyi.reports import reports
+from minyi.reports import render, tabulate
 from tests.helpers import sample
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
+
+
+def to_request(source, payload):
+    return payloads.to_request(source, payload, NOW)
 
 
 def native(payload) -> object:
@@ -32,10 +40,23 @@ def test_schema_errors_are_named_by_the_channels_own_field_paths():
     assert {d["field"] for d in caught.value.details} == {"来信人.联系电话", "诉求内容"}
 
 
-@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", b"[1,2"])
+@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", b"[1,2", b"", b"  ",
+                                 b"[" * 50_000 + b"]" * 50_000,  # nested 50,000 deep: RecursionError before
+                                 b'{"a": ' * 40 + b"1" + b"}" * 40,  # deeper than any payload of ours
+                                 b'{"n": ' + b"9" * 5000 + b"}"])  # over Python's 4,300-digit limit
 def test_malformed_bodies(raw):
     with pytest.raises(MalformedBody):
-        parse_json(raw)
+        load_json(raw)
+
+
+@pytest.mark.parametrize("sent", ["0001-01-01 00:00:00", "1999-12-31T23:59:59", "9999-12-31 23:59:59",
+                                  "9999-12-31T23:00:00-01:00", 1e20, -1e20, 10**30, "2026-11-30T10:00:00"])
+def test_received_at_outside_2000_to_a_day_ahead_is_a_validation_error(sent):
+    """Defect: "0001-01-01 00:00:00" was stored, and every read of the order answered 500."""
+    with pytest.raises(ValidationFailed) as caught:
+        native({"external_id": "a", "title": "t", "content": "c",
+                "citizen": {"name": "n", "phone": "13800000000"}, "received_at": sent})
+    assert [d["field"] for d in caught.value.details] == ["received_at"]
 
 
 @pytest.mark.parametrize("payload", [None, [], "text", 3])
@@ -83,9 +104,19 @@ def test_urgent_values_come_from_the_registry():
 
 
 def test_order_ids_are_deterministic_per_channel_and_external_id():
-    assert order_id_for("12345", "a") == order_id_for("12345", "a")
-    assert order_id_for("12345", "a") != order_id_for("12315", "a")
-    assert order_id_for("12345", "a").isalnum()
+    key = b"k" * 32
+    assert order_id_for(key, "12345", "a") == order_id_for(key, "12345", "a")
+    assert order_id_for(key, "12345", "a") != order_id_for(key, "12315", "a")
+    assert order_id_for(key, "12345", "a").isalnum() and len(order_id_for(key, "12345", "a")) == 16
+
+
+def test_order_ids_cannot_be_computed_without_the_key():
+    """Defect: ids were an unkeyed hash of (channel, external id), so anyone who knew a channel's
+    id pattern could compute an order's id and read its status."""
+    assert order_id_for(b"k" * 32, "12345", "a") != order_id_for(b"j" * 32, "12345", "a")
+    assert order_id_for(b"k" * 32, "12345", "a") != legacy_order_id("12345", "a")
+    with pytest.raises(ValueError):
+        order_id_for(b"", "12345", "a")
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-11", "2026-02-30", "2026-11-26T00", ""])
@@ -95,15 +126,15 @@ def test_bad_periods(period):
 
 
 def test_period_bounds():
-    start, end = reports.period_bounds("2026-12")
+    start, end = tabulate.period_bounds("2026-12")
     assert (start.month, end.year, end.month, end.day) == (12, 2027, 1, 1)
-    start, end = reports.period_bounds("2026-11-26")
+    start, end = tabulate.period_bounds("2026-11-26")
     assert (end - start).days == 1
 
 
 def test_csv_is_excel_ready_utf8_with_bom_and_chinese_headers():
     rows = [ReportRow(department="区城管局", by_status={"dispatched": 2, "overdue": 1}, total=3, overdue=1)]
-    data = reports.render_csv(rows)
+    data = render.render_csv(rows)
     assert data.startswith("\ufeff".encode())
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "部门,待分拨,办理中,待人工分拨,已超期,已并单,退单待审,联席会议,合计,超期件数"
@@ -112,5 +143,5 @@ def test_csv_is_excel_ready_utf8_with_bom_and_chinese_headers():
     now = datetime(2026, 11, 26, tzinfo=SHANGHAI)
     report = Report(report_id="R1", period="2026-11", status=ReportStatus.READY, requested_at=now,
                     requested_by="t")
-    document = json.loads(reports.render_json(report, rows, now))
+    document = json.loads(render.render_json(report, rows, now))
     assert document["rows"][0]["department"] == "区城管局" and document["totals"] == {"total": 3, "overdue": 1}

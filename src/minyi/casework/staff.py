@@ -1,32 +1,28 @@
-"""What staff do through the API, with who may do it: the queues, a department's own
-orders, one order in full, manual dispatch, returns (退单), reviews (改派/维持),
-disputes (联席会议) and the duty list's administration. The rules of each step live
-in `workflow` and `duty_list`; this module decides who may take it."""
+"""What staff do through the API: read the centre's queues, a department's own orders and
+one order in full; dispatch by hand, return, review returns, dispute. Who may see what is
+`casework.access`; who may do what, and from which status, is the lifecycle table; each
+step goes through `casework.shell`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from minyi.casework import workflow
+from minyi.casework import access, shell, steps
+from minyi.core import clock
 from minyi.core.errors import Conflict, NotFound, ValidationFailed
-from minyi.dal import duty_list as duty_store
+from minyi.core.ids import well_formed
+from minyi.dal import audit, listings
 from minyi.dal import orders as store
 from minyi.models.identity import Role, StaffIdentity
-from minyi.models.order import QUEUES, WorkOrder
-from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
-from minyi.routing import duty_list
-from minyi.routing.duty_list import LOCAL_LEAD
+from minyi.models.lifecycle import QUEUES, Command
+from minyi.models.listing import OrderListing
+from minyi.models.order import WorkOrder
+from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision
+from minyi.routing import jurisdiction, learning
 from minyi.routing.matcher import Matcher
-from minyi.routing.places import GANXIAN_TOWNSHIPS, township_government
 
-QUEUE_NAMES = tuple(QUEUES.values())
 MAX_LIST = 200
-
-
-def _visible_order(identity: StaffIdentity, order_id: str) -> WorkOrder:
-    order = store.get_order(order_id) if order_id.isalnum() and len(order_id) <= 64 else None
-    return identity.visible(order, order_id)
 
 
 def _matcher(matcher: Matcher | None) -> Matcher:
@@ -36,11 +32,7 @@ def _matcher(matcher: Matcher | None) -> Matcher:
 
 
 def _known_department(matcher: Matcher, department: str | None) -> str | None:
-    if department is None:
-        return None
-    known = {m.lead for m in matcher.duty_list.matters} | {c for m in matcher.duty_list.matters for c in m.co}
-    known = (known - {LOCAL_LEAD}) | {township_government(t) for t in GANXIAN_TOWNSHIPS}
-    if department not in known:
+    if department is not None and department not in jurisdiction.departments(matcher.duty_list):
         raise ValidationFailed("no such department in the duty list in force",
                                [{"field": "department", "problem": f"unknown department {department}"}])
     return department
@@ -51,17 +43,33 @@ def _summary(order: WorkOrder) -> dict[str, Any]:
             "version": order.version}
 
 
+def _when(moment: datetime | None) -> str | None:
+    return clock.iso(moment) if moment else None
+
+
 # ------------------------------------------------------------------ reading
-def queue(identity: StaffIdentity, name: str, limit: int = MAX_LIST) -> dict[str, Any]:
-    """待人工分拨 / 退单审核 / 联席会议: the centre's queues, oldest first."""
+def queue(identity: StaffIdentity, name: str, limit: int = MAX_LIST, cursor: str | None = None) -> dict[str, Any]:
+    """待分拨 / 待人工分拨 / 退单审核 / 联席会议: the centre's queues, oldest first."""
     identity.require(Role.CENTRE, Role.LEADER)
-    if name not in QUEUE_NAMES:
-        raise NotFound(f"no queue {name}; queues are {', '.join(QUEUE_NAMES)}")
-    return {"queue": name, "orders": store.queue(name, limit)}
+    if name not in QUEUES:
+        raise NotFound(f"no queue {name}; queues are {', '.join(QUEUES)}")
+    page = listings.queue(name, limit, cursor)
+    return {"queue": name, "orders": [
+        {"order_id": o.order_id, "status": o.status.value, "department": o.department, "title": o.title,
+         "received_at": _when(o.received_at), "confidence": o.match_score} for o in page.items],
+        "next_cursor": page.next_cursor}
 
 
-def department_orders(identity: StaffIdentity, department: str | None, limit: int = MAX_LIST) -> dict[str, Any]:
-    """A department's own orders; the centre and leaders name the department."""
+def _department_item(order: OrderListing, role: str) -> dict[str, Any]:
+    return {"order_id": order.order_id, "role": role, "status": order.status.value, "title": order.title,
+            "received_at": _when(order.received_at), "due_at": _when(order.due_at),
+            "overdue_at": _when(order.overdue_at), "urgent": order.urgent, "matter_code": order.matter_code}
+
+
+def department_orders(identity: StaffIdentity, department: str | None, limit: int = MAX_LIST,
+                      cursor: str | None = None) -> dict[str, Any]:
+    """The orders a department leads (主办) or co-handles (协办), newest first, with its role
+    in each; the centre and leaders name the department."""
     if department is not None and not 2 <= len(department) <= 40:
         raise ValidationFailed("department is 2 to 40 characters", [{"field": "department", "problem": "length"}])
     if identity.sees_everything:
@@ -72,70 +80,77 @@ def department_orders(identity: StaffIdentity, department: str | None, limit: in
         if department and department != own:
             raise NotFound(f"no orders of {department} for {identity.username}")
         department = own
-    return {"department": department, "orders": store.department_orders(department, limit)}
+    page = listings.department_entries(department, limit, cursor)
+    listed = []
+    for entry in page.items:
+        order = entry.order
+        if not entry.co_handler_item:
+            listed.append(_department_item(order, "lead"))
+        elif order is not None and department in order.co_departments and order.department != department:
+            listed.append(_department_item(order, "co"))
+        # else: re-dispatched since without this department; its item is stale
+    return {"department": department, "orders": listed, "next_cursor": page.next_cursor}
 
 
 def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
-    """One order in full, with its audit trail: the handlers need the citizen's contact."""
-    order = _visible_order(identity, order_id)
-    return {"order": order.model_dump(mode="json"), "audit": store.audit_trail(order_id),
-            "departments_involved": workflow.departments_involved(order)}
+    """One order in full, with its audit trail and the requests merged into it: the
+    handlers need the citizen's contact."""
+    order = access.visible(identity, store.get_order(order_id) if well_formed(order_id) else None, order_id)
+    merged = store.get_orders(order.related_orders)
+    return {
+        "order": order.model_dump(mode="json"),
+        "audit": [{"action": e.action, "actor": e.actor, "at": clock.iso(e.at), "from": e.from_status,
+                   "to": e.to_status, **({"detail": e.detail} if e.detail else {})}
+                  for e in audit.audit_trail(order.order_id)],
+        "departments_involved": steps.departments_involved(order),
+        # 并单: the requests handled with this one, each as received
+        "related_orders": [{"order_id": child.order_id, "channel": child.channel, "status": child.status.value,
+                            "title": child.title, "received_at": clock.iso(child.received_at)}
+                           for child_id in order.related_orders if child_id in merged
+                           for child in [merged[child_id][0]]],
+    }
 
 
 # ------------------------------------------------------------------ acting
 def dispatch(identity: StaffIdentity, order_id: str, request: ManualDispatch, matcher: Matcher | None,
              now: datetime) -> dict[str, Any]:
-    identity.require(Role.CENTRE)
-    _visible_order(identity, order_id)
-    matcher = _matcher(matcher)
-    order = workflow.manual_dispatch(order_id, matcher, request.matter_code, identity.actor, now,
-                                     department=_known_department(matcher, request.department))
-    return _summary(order)
+    def step(order: WorkOrder):
+        ready = _matcher(matcher)
+        department = _known_department(ready, request.department)
+        return steps.manual_dispatch(ready, request.matter_code, department, now)(order)
+
+    done = shell.act(order_id, Command.DISPATCH, step, actor=identity.actor, now=now, identity=identity)
+    learning.learn(done, _matcher(matcher))
+    return _summary(done)
 
 
 def return_order(identity: StaffIdentity, order_id: str, request: ReturnRequest, now: datetime) -> dict[str, Any]:
     department = identity.own_department()
-    _visible_order(identity, order_id)
-    order = workflow.return_order(order_id, department, request.category, request.text, now, actor=identity.actor)
-    return _summary(order)
+    done = shell.act(order_id, Command.RETURN, steps.return_order(department, request.category, request.text, now),
+                     actor=identity.actor, now=now, identity=identity)
+    return _summary(done)
 
 
 def review(identity: StaffIdentity, order_id: str, request: ReviewDecision, matcher: Matcher | None,
            now: datetime) -> dict[str, Any]:
-    identity.require(Role.CENTRE)
-    _visible_order(identity, order_id)
-    matcher = _matcher(matcher)
-    order = workflow.review_return(order_id, matcher, identity.actor, now, uphold=request.decision == "uphold",
-                                   matter_code=request.matter_code,
-                                   department=_known_department(matcher, request.department))
-    return _summary(order)
+    if request.decision == "uphold":
+        done = shell.act(order_id, Command.UPHOLD, steps.uphold(), actor=identity.actor, now=now, identity=identity)
+        return _summary(done)
+    before: list[WorkOrder] = []
+
+    def step(order: WorkOrder):
+        ready = _matcher(matcher)
+        before.append(order)
+        department = _known_department(ready, request.department)
+        return steps.redispatch(ready, request.matter_code, department, now)(order)
+
+    done = shell.act(order_id, Command.REDISPATCH, step, actor=identity.actor, now=now, identity=identity)
+    if before and done.matter_code != before[0].matter_code:
+        learning.learn(done, _matcher(matcher))
+    return _summary(done)
 
 
 def dispute(identity: StaffIdentity, order_id: str, request: DisputeRequest, now: datetime) -> dict[str, Any]:
-    identity.require(Role.CENTRE)
-    _visible_order(identity, order_id)
-    order = workflow.dispute(order_id, identity.actor, request.reason, now)
-    return {**_summary(order), "departments_involved": workflow.departments_involved(order)}
-
-
-# ------------------------------------------------------------------ duty list (职责清单)
-def duty_list_versions(identity: StaffIdentity) -> dict[str, Any]:
-    identity.require(Role.CENTRE, Role.LEADER)
-    return {"current": duty_store.current_version(), "versions": duty_store.versions()}
-
-
-def export_duty_list(identity: StaffIdentity, version: int | None) -> str:
-    identity.require(Role.CENTRE, Role.LEADER)
-    return duty_list.export_csv(version)
-
-
-def import_duty_list(identity: StaffIdentity, filename: str, data: bytes) -> dict[str, Any]:
-    identity.require(Role.CENTRE)
-    version = duty_list.import_file(filename, data, actor=identity.actor)
-    return {"version": version, "current": version}
-
-
-def rollback_duty_list(identity: StaffIdentity, request: RollbackRequest) -> dict[str, Any]:
-    identity.require(Role.CENTRE)
-    version = duty_list.rollback(request.version, actor=identity.actor)
-    return {"current": version}
+    done = shell.act(order_id, Command.DISPUTE, steps.dispute(request.reason), actor=identity.actor, now=now,
+                     identity=identity)
+    return {**_summary(done), "departments_involved": steps.departments_involved(done)}

@@ -1,17 +1,20 @@
-"""Time in Asia/Shanghai and working days on the Chinese calendar (工作日).
+"""Time in Asia/Shanghai (北京时间).
 
 China has used UTC+08:00 without daylight saving since 1991, so a fixed offset is
-exact and avoids depending on tzdata being present in the Lambda image.
+exact and avoids depending on tzdata being present in the Lambda image. Working days
+and deadlines are `minyi.timelimits`.
 """
 
 from __future__ import annotations
 
-import functools
-from datetime import UTC, date, datetime, time, timedelta, timezone
-
-import chinese_calendar
+from datetime import UTC, datetime, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+# No citizen request of this system is older than this; a time before it is a typo or a probe,
+# and times near year 1 overflow on the way to UTC.
+EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
+# How far ahead of our clock a channel's own timestamp may be (clock skew, time zones mixed up)
+AHEAD = timedelta(days=1)
 
 
 def now() -> datetime:
@@ -32,49 +35,19 @@ def epoch(moment: datetime) -> int:
     return int(moment.astimezone(UTC).timestamp())
 
 
-
 def parse_iso(text: str) -> datetime:
     return to_shanghai(datetime.fromisoformat(text))
 
 
-@functools.lru_cache(maxsize=4096)
-def is_working_day(day: date) -> bool:
-    """True on a statutory working day, including the weekend days swapped in (调休).
-
-    The State Council publishes each year's holidays in late autumn and the
-    calendar package follows; for a year it does not cover yet we fall back to
-    Monday-Friday, which is right except for that year's holidays and swaps.
-    """
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
-
-
-def calendar_covers(day: date) -> bool:
-    try:
-        chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return False
-    return True
-
-
-def working_days_deadline(start: datetime, working_days: int) -> datetime:
-    """End (24:00) of the Nth working day after the day of `start`.
-
-    The day the period starts is not counted (民法典 第二百零一条: 开始的当日不计入),
-    so an order dispatched on Friday with a 1-day limit is due at the end of Monday.
-    """
-    if working_days < 1:
-        raise ValueError("a time limit in working days is at least 1")
-    day = to_shanghai(start).date()
-    counted = 0
-    while counted < working_days:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return datetime.combine(day + timedelta(days=1), time.min, SHANGHAI)
-
-
 def month_of(moment: datetime) -> str:
     return to_shanghai(moment).strftime("%Y-%m")
+
+
+def plausible(moment: datetime, reference: datetime) -> bool:
+    """A time an incoming request may carry: not before 2000, not more than a day
+    ahead of `reference` (our clock). Compared in UTC-safe terms, so year 1 and
+    year 9999 are simply out of range, never an overflow."""
+    try:
+        return EARLIEST <= moment <= reference + AHEAD
+    except (OverflowError, TypeError):
+        return False

@@ -1,61 +1,104 @@
-"""Settings from environment variables, one model per function so a missing
-variable fails at cold start with a clear message, not mid-request."""
+"""Settings (配置) from environment variables: read once per process, validated, then used.
+
+Each function's handler calls `load(...)` at import, naming the variables it cannot run
+without, so a missing or malformed one fails the cold start with a message that names
+it, never a request halfway through. Everything else reads the validated values through
+`current()` or `require()`; nothing reads `os.environ` for a setting, and no table name
+has a silent default.
+"""
 
 from __future__ import annotations
 
 import os
-from functools import cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
-
-
-class OrdersSettings(BaseModel):
-    orders_table: str = Field(min_length=1)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 
-class RouteSettings(OrdersSettings):
-    duty_list_table: str = Field(min_length=1)
-    duty_list_cache_seconds: float = Field(default=60, ge=0)
+class SettingsError(RuntimeError):
+    """The environment lacks a variable this process needs, or holds a bad value."""
 
 
-class ReportSettings(BaseModel):
-    reports_table: str = Field(min_length=1)
-    reports_bucket: str = Field(min_length=1)
+def _seconds_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=2048)]
+# SQS delays at most 900 s; the list's length is the number of retries
+RetryDelays = Annotated[tuple[Annotated[int, Field(ge=0, le=900)], ...], BeforeValidator(_seconds_list),
+                        Field(min_length=1, max_length=10)]
+
+
+class Settings(BaseModel):
+    """Every variable a function of this stack may read; each function requires its own."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    orders_table: Name | None = None
+    duty_list_table: Name | None = None
+    reports_table: Name | None = None
+    reports_bucket: Name | None = None
+    event_bus_name: Name | None = None
+    channel_config_path: Name | None = None
+    reply_retry_queue_url: Name | None = None
+    reply_dead_letter_queue_url: Name | None = None
+    # the Secrets Manager secret holding the key order ids are derived with
+    order_id_key_secret: Name | None = None
+    staff_user_pool_id: Name | None = None
+    staff_user_pool_client_id: Name | None = None
+
+    channel_config_cache_seconds: int = Field(default=300, ge=0, le=3600)
+    duty_list_cache_seconds: float = Field(default=60, ge=0, le=3600)
     # presigned download links live at most 15 minutes
     report_url_seconds: int = Field(default=900, ge=60, le=900)
+    reply_retry_delays: RetryDelays = (10, 60, 300, 900)
+    # below this confidence an order waits for an operator (待人工分拨)
+    auto_dispatch_threshold: float = Field(default=0.35, ge=0, le=1)
 
 
-class ReportBuildSettings(ReportSettings, OrdersSettings):
-    pass
+_current: Settings | None = None
 
 
-def _from_env[T: BaseModel](model: type[T]) -> T:
-    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
-    return model.model_validate(values)
+def _from_env() -> Settings:
+    values = {name: os.environ[name.upper()] for name in Settings.model_fields if name.upper() in os.environ}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                             for e in error.errors(include_url=False))
+        raise SettingsError(f"bad environment: {problems}") from None
 
 
-
-@cache
-def route_settings() -> RouteSettings:
-    return _from_env(RouteSettings)
-
-
-@cache
-def report_settings() -> ReportSettings:
-    return _from_env(ReportSettings)
-
-
-@cache
-def report_build_settings() -> ReportBuildSettings:
-    return _from_env(ReportBuildSettings)
-
-
-class StaffDirectorySettings(BaseModel):
-    """Where staff accounts live (the stack's StaffUserPoolId / StaffUserPoolClientId outputs)."""
-
-    staff_user_pool_id: str = Field(min_length=1)
-    staff_user_pool_client_id: str = Field(min_length=1)
+def load(*required: str) -> Settings:
+    """Validate the environment once, and that every `required` setting is there.
+    A function's handler calls this at import (its cold start)."""
+    global _current
+    unknown = [name for name in required if name not in Settings.model_fields]
+    if unknown:
+        raise SettingsError(f"no such settings: {', '.join(unknown)}")
+    settings = _from_env()
+    missing = [name.upper() for name in required if getattr(settings, name) is None]
+    if missing:
+        raise SettingsError(f"missing environment variables: {', '.join(missing)}")
+    _current = settings
+    return settings
 
 
-def staff_directory_settings() -> StaffDirectorySettings:
-    return _from_env(StaffDirectorySettings)
+def current() -> Settings:
+    """This process's validated settings (validated on first use where no handler did)."""
+    return _current if _current is not None else load()
+
+
+def require(name: str) -> Any:
+    value = getattr(current(), name)
+    if value is None:
+        raise SettingsError(f"{name.upper()} is not set")
+    return value
+
+
+def reset() -> None:
+    """Forget the validated settings (a test that changes the environment)."""
+    global _current
+    _current = None

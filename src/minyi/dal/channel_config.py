@@ -8,10 +8,10 @@ minutes, so a rotated secret is picked up without a deploy."""
 from __future__ import annotations
 
 import json
-import os
 
 from pydantic import BaseModel, ValidationError
 
+from minyi.core import settings
 from minyi.core.observability import logger
 
 
@@ -22,14 +22,14 @@ class ChannelConfig(BaseModel):
 
 
 def _path() -> str:
-    return os.environ["CHANNEL_CONFIG_PATH"].rstrip("/")
+    return settings.require("channel_config_path").rstrip("/")
 
 
 def all_configs() -> dict[str, ChannelConfig]:
     from aws_lambda_powertools.utilities import parameters
 
-    max_age = int(os.environ.get("CHANNEL_CONFIG_CACHE_SECONDS", "300"))
-    raw = parameters.get_parameters(_path(), decrypt=True, recursive=False, max_age=max_age)
+    raw = parameters.get_parameters(_path(), decrypt=True, recursive=False,
+                                    max_age=settings.current().channel_config_cache_seconds)
     configs = {}
     for name, value in raw.items():
         try:

@@ -8,37 +8,36 @@ pointer moves (conditionally), so readers never see half a list.
 from __future__ import annotations
 
 import json
-import os
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from minyi.core import clock
-from minyi.core.errors import Conflict
-from minyi.models.duty import DutyList, Matter
-from minyi.timelimits.hours import OnCall, WorkingHours
+from minyi.core.errors import Conflict, NotFound
+from minyi.dal.tables import TableName
+from minyi.models.duty import DutyList, DutyListVersion, Matter
 
 
-class _DutyListModel(Model):
+class DutyListTableModel(Model):
     class Meta:
-        table_name = os.environ.get("DUTY_LIST_TABLE", "duty-list")
+        table_name = TableName("duty_list_table")
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
 
 
-class PointerRecord(_DutyListModel):
+class PointerRecord(DutyListTableModel):
     version = NumberAttribute()
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
 
 
-class MatterRecord(_DutyListModel):
+class MatterRecord(DutyListTableModel):
     body = UnicodeAttribute()
 
 
-class VersionRecord(_DutyListModel):
+class VersionRecord(DutyListTableModel):
     """pk=VERSIONS, sk=V#<n, zero-padded>: who made each version, when, from what."""
 
     version = NumberAttribute()
@@ -52,36 +51,7 @@ class VersionConflict(Conflict):
     """Another import or rollback moved the pointer first."""
 
 
-class RosterRecord(_DutyListModel):
-    """pk=ONCALL, sk=<duty day>: the rapid-handling team's on-call handler;
-    pk=HOURS, sk=<department>: a department's office hours when not the default."""
-
-    body = UnicodeAttribute()
-
-
-def on_call(day: str) -> OnCall | None:
-    try:
-        return OnCall.model_validate_json(RosterRecord.get("ONCALL", day).body)
-    except RosterRecord.DoesNotExist:
-        return None
-
-
-def put_on_call(entry: OnCall) -> None:
-    RosterRecord(pk="ONCALL", sk=entry.day, body=entry.model_dump_json()).save()
-
-
-def working_hours(department: str) -> WorkingHours:
-    try:
-        return WorkingHours.model_validate_json(RosterRecord.get("HOURS", department).body)
-    except RosterRecord.DoesNotExist:
-        return WorkingHours()
-
-
-def put_working_hours(department: str, hours: WorkingHours) -> None:
-    RosterRecord(pk="HOURS", sk=department, body=hours.model_dump_json()).save()
-
-
-class LearnedRecord(_DutyListModel):
+class LearnedRecord(DutyListTableModel):
     """pk=LEARNED#V#<n>, sk=<term>: weights operators' corrections added to matters for
     a term, in duty-list version n ({matter code: weight} as JSON)."""
 
@@ -122,9 +92,9 @@ def load(version: int | None = None) -> DutyList | None:
     return DutyList(version=version, matters=matters) if matters else None
 
 
-def versions() -> list[dict]:
-    return [{"version": int(v.version), "created_at": v.created_at, "created_by": v.created_by,
-             "source": v.source, "matters": int(v.matters)}
+def versions() -> list[DutyListVersion]:
+    return [DutyListVersion(version=int(v.version), created_at=v.created_at, created_by=v.created_by,
+                            source=v.source, matters=int(v.matters))
             for v in VersionRecord.query("VERSIONS", VersionRecord.sk.startswith("V#"))]
 
 
@@ -156,8 +126,6 @@ def save_new_version(matters: tuple[Matter, ...], actor: str, source: str = "csv
 
 
 def set_current(version: int, actor: str) -> int:
-    from minyi.core.errors import NotFound
-
     found = list(VersionRecord.query("VERSIONS", VersionRecord.sk == f"V#{version:06d}"))
     # an import that died after claiming its version but before all its matters were written
     # must never be put in force

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
-from minyi.core import clock
+from minyi.core import clock, settings
 from minyi.models.order import WorkOrder
 
 SOURCE = "minyi.dispatch"
@@ -23,7 +22,7 @@ def _events() -> Any:
 def off_hours(order: WorkOrder) -> None:
     """An order dispatched outside office hours, for the on-call handler's phone."""
     _put([{
-        "Source": SOURCE, "DetailType": "OffHoursDispatch", "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "Source": SOURCE, "DetailType": "OffHoursDispatch", "EventBusName": settings.require("event_bus_name"),
         "Detail": json.dumps({"order_id": order.order_id, "on_call": order.on_call, "department": order.department,
                               "urgent": order.urgent, "title": order.title,
                               "due_at": clock.iso(order.due_at) if order.due_at else None}, ensure_ascii=False),
@@ -45,7 +44,7 @@ def emergency(order: WorkOrder, departments: list[str | None]) -> None:
         entries.append({
             "Source": SOURCE,
             "DetailType": "Emergency",
-            "EventBusName": os.environ["EVENT_BUS_NAME"],
+            "EventBusName": settings.require("event_bus_name"),
             "Detail": json.dumps({
                 "order_id": order.order_id, "department": department, "matter": order.matter,
                 "title": order.title, "address": order.address, "channel": order.channel,

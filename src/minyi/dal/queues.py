@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
+
+from minyi.core import settings
 
 
 @cache
@@ -16,11 +17,11 @@ def _sqs() -> Any:
 
 
 def schedule_reply_retry(order_id: str, attempt: int, delay_seconds: int) -> None:
-    _sqs().send_message(QueueUrl=os.environ["REPLY_RETRY_QUEUE_URL"], DelaySeconds=delay_seconds,
+    _sqs().send_message(QueueUrl=settings.require("reply_retry_queue_url"), DelaySeconds=delay_seconds,
                         MessageBody=json.dumps({"order_id": order_id, "attempt": attempt}))
 
 
 def dead_letter_reply(order_id: str, attempts: int, error: str) -> None:
-    _sqs().send_message(QueueUrl=os.environ["REPLY_DEAD_LETTER_QUEUE_URL"],
+    _sqs().send_message(QueueUrl=settings.require("reply_dead_letter_queue_url"),
                         MessageBody=json.dumps({"order_id": order_id, "attempts": attempts, "last_error": error},
                                                ensure_ascii=False))

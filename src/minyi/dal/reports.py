@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -13,12 +12,13 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from minyi.core import clock
+from minyi.dal.tables import TableName
 from minyi.models.report import Report, ReportStatus
 
 
 class ReportRecord(Model):
     class Meta:
-        table_name = os.environ.get("REPORTS_TABLE", "reports")
+        table_name = TableName("reports_table")
 
     report_id = UnicodeAttribute(hash_key=True)
     period = UnicodeAttribute()
@@ -74,6 +74,20 @@ def mark_ready(report_id: str, csv_key: str, json_key: str, at: datetime) -> boo
         return False
     return True
 
+
+
+def mark_failed(report_id: str, reason: str, at: datetime) -> bool:
+    """A report that could not be built, with why; only a pending one is marked."""
+    record = ReportRecord(report_id=report_id)
+    try:
+        record.update(
+            actions=[ReportRecord.status.set(ReportStatus.FAILED.value), ReportRecord.error.set(reason),
+                     ReportRecord.ready_at.set(clock.iso(at))],
+            condition=ReportRecord.status == ReportStatus.PENDING.value,
+        )
+    except UpdateError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)

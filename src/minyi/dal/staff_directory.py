@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
+from minyi.core import settings
 from minyi.core.errors import Unauthorized, ValidationFailed
-from minyi.core.settings import staff_directory_settings
 from minyi.models.identity import DEPARTMENT_CLAIM, Role
 
 
@@ -21,7 +21,7 @@ def add_user(username: str, role: Role, password: str, department: str | None = 
     if role is Role.DEPARTMENT and not department:
         raise ValidationFailed("a department account names its department",
                                [{"field": "department", "problem": "required for the department group"}])
-    pool = staff_directory_settings().staff_user_pool_id
+    pool = settings.require("staff_user_pool_id")
     attributes = [{"Name": DEPARTMENT_CLAIM, "Value": department}] if department else []
     cognito = _cognito()
     cognito.admin_create_user(UserPoolId=pool, Username=username, UserAttributes=attributes,
@@ -34,7 +34,7 @@ def id_token(username: str, password: str) -> str:
     """Sign in with username and password (USER_PASSWORD_AUTH) for an ID token."""
     cognito = _cognito()
     try:
-        answer = cognito.initiate_auth(ClientId=staff_directory_settings().staff_user_pool_client_id,
+        answer = cognito.initiate_auth(ClientId=settings.require("staff_user_pool_client_id"),
                                        AuthFlow="USER_PASSWORD_AUTH",
                                        AuthParameters={"USERNAME": username, "PASSWORD": password})
     except (cognito.exceptions.NotAuthorizedException, cognito.exceptions.UserNotFoundException):

@@ -46,7 +46,8 @@ def _duty_list(args: argparse.Namespace) -> int:
             text = duty_list.export_csv(int(args.file) if args.file else None)
             sys.stdout.write(text)
         elif args.action == "versions":
-            print(json.dumps({"current": store.current_version(), "versions": store.versions()},
+            print(json.dumps({"current": store.current_version(),
+                              "versions": [v.model_dump() for v in store.versions()]},
                              ensure_ascii=False, indent=2))
         elif args.action == "rollback":
             if not (args.file or "").isdigit():
@@ -166,6 +167,7 @@ def _reply(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Each stdin line {"id", "title", "content", "address"} -> one line
     {"id", "matter", "lead", "co", "confidence", "manual", "urgent"}, in the same order."""
+    from minyi.core import settings
     from minyi.models.duty import DutyList
     from minyi.routing import dispatch, duty_list
     from minyi.routing.matcher import Matcher
@@ -182,14 +184,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         try:
             item = json.loads(line)
             routing = dispatch.route(matcher, str(item.get("title") or ""), str(item.get("content") or ""),
-                                     item.get("address"))
+                                     item.get("address"), threshold=settings.current().auto_dispatch_threshold)
         except (ValueError, AttributeError) as error:
             print(json.dumps({"line": number, "error": str(error)}, ensure_ascii=False), file=sys.stderr)
             return 2
         print(json.dumps({
             "id": item.get("id"),
             "matter": list(routing.matter.path) if routing.matter else [],
-            "lead": routing.lead or "",
+            # a township's own matter with no township named has no lead yet: the list's placeholder
+            "lead": routing.lead or (routing.matter.lead if routing.matter else ""),
             "co": list(routing.co),
             "confidence": routing.confidence,
             "manual": routing.manual,
@@ -202,8 +205,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _roster(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from minyi.dal import duty_list as store
-    from minyi.timelimits.hours import OnCall, WorkingHours
+    from minyi.dal import roster as store
+    from minyi.models.roster import OnCall, WorkingHours
 
     try:
         if args.action == "on-call":

@@ -1,8 +1,11 @@
 """Partial-batch processing of stream records (ReportBatchItemFailures).
 
-Records of a stream shard are processed in order; at the first failure we stop and
-report that record, and Lambda redelivers from it, so no later record overtakes an
-earlier one and nothing processed is reported as failed."""
+Every record of a batch is tried, so one record that fails (a bad order, a bug on one
+path) never holds back the records behind it: they are handled now. The failed ones
+are reported; Lambda retries from the lowest of them, which redelivers some records
+already handled; every handler here is idempotent, so that changes nothing. After its
+retries the failed record goes to the on-failure queue, and the sweep's watchdog
+catches any order still waiting."""
 
 from __future__ import annotations
 
@@ -11,22 +14,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from minyi.core.observability import logger
+from minyi.core.observability import logger, metrics
 from minyi.models.events import StreamRecord
 
 
 def process_stream(event: dict[str, Any], handle: Callable[[StreamRecord], None]) -> dict[str, list]:
+    failures = []
     for raw in event.get("Records", []):
-        sequence = raw.get("dynamodb", {}).get("SequenceNumber", "")
+        sequence = (raw.get("dynamodb") or {}).get("SequenceNumber", "")
         try:
             record = StreamRecord.model_validate(raw)
         except ValidationError:
-            # A record we cannot read will never succeed: report it, retries end in the DLQ.
             logger.exception("malformed stream record", extra={"sequence_number": sequence})
-            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+            failures.append({"itemIdentifier": sequence})
+            continue
         try:
             handle(record)
         except Exception:
             logger.exception("stream record failed", extra={"sequence_number": sequence})
-            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
-    return {"batchItemFailures": []}
+            failures.append({"itemIdentifier": sequence})
+    if failures:
+        metrics.add_metric(name="StreamRecordsFailed", unit="Count", value=len(failures))
+    return {"batchItemFailures": failures}

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from minyi.channels import signatures as auth
-from minyi.channels.registry import Channel, channel, parse_json, to_request
+from minyi.channels import signatures
+from minyi.channels.payloads import to_request
+from minyi.channels.registry import Channel, channel
 from minyi.core import clock
-from minyi.core.errors import MalformedBody, NotFound, PayloadTooLarge, UnsupportedMediaType
-from minyi.core.ids import order_id_for
-from minyi.dal import channel_config
+from minyi.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from minyi.core.ids import legacy_order_id, order_id_for, well_formed
+from minyi.core.jsonbody import load_json, media_type
+from minyi.dal import channel_config, secrets
 from minyi.dal import orders as store
 from minyi.models.order import ChannelRequest, OrderStatusView, WorkOrder
 
@@ -22,6 +24,7 @@ MAX_BODY_BYTES = 256 * 1024
 # If the stream that triggers dispatch loses an order, the SLA sweep dispatches it
 # once this much time has passed since intake.
 DISPATCH_WATCHDOG_SECONDS = 300
+ID_ATTEMPTS = 3  # a different request hashing to a taken id takes the next one
 
 
 def _body_bytes(raw_body: bytes | str | None) -> bytes:
@@ -35,12 +38,6 @@ def check_size(body: bytes) -> None:
         raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes")
 
 
-def check_json_content_type(headers: Mapping[str, str]) -> None:
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if content_type.split(";")[0].strip().lower() not in ("application/json", "text/json"):
-        raise UnsupportedMediaType("send the request as application/json")
-
-
 def accept(channel_id: str, raw_body: bytes | str | None, headers: Mapping[str, str],
            now: datetime) -> tuple[WorkOrder, bool]:
     """Verify and store a channel's webhook. Returns (order, created); created is False
@@ -49,18 +46,19 @@ def accept(channel_id: str, raw_body: bytes | str | None, headers: Mapping[str, 
     body = _body_bytes(raw_body)
     check_size(body)
     config = channel_config.config_for(source.id)
-    auth.verify(config.secret if config else None, headers, body, now)
-    check_json_content_type(headers)
-    if not body.strip():
-        raise MalformedBody("request body is empty")
-    request = to_request(source, parse_json(body))
+    signatures.verify(config.secret if config else None, headers, body, now)
+    if media_type(headers) not in ("application/json", "text/json"):
+        raise UnsupportedMediaType("send the request as application/json")
+    request = to_request(source, load_json(body), now)
     return store_request(source, request, body.decode("utf-8"), now)
 
 
 def store_request(source: Channel, request: ChannelRequest, raw: str, now: datetime) -> tuple[WorkOrder, bool]:
-    for attempt in range(3):
+    key = secrets.order_id_key()
+    for attempt in range(ID_ATTEMPTS):
+        legacy = legacy_order_id(source.id, request.external_id, attempt)
         order = WorkOrder(
-            order_id=order_id_for(source.id, request.external_id, attempt),
+            order_id=order_id_for(key, source.id, request.external_id, attempt),
             channel=source.id,
             external_id=request.external_id,
             title=request.title,
@@ -72,13 +70,13 @@ def store_request(source: Channel, request: ChannelRequest, raw: str, now: datet
             requested_matter=request.requested_matter,
         )
         timer = clock.epoch(now) + DISPATCH_WATCHDOG_SECONDS
-        if store.insert_order(order, timer, actor=f"channel:{source.id}", raw_payload=raw,
+        if store.insert_order(order, timer, actor=f"channel:{source.id}", raw_payload=raw, absent=legacy,
                               detail={"channel": source.id, "external_id": request.external_id}):
             return order, True
-        existing = store.get_order(order.order_id)
-        if existing and (existing.channel, existing.external_id) == (source.id, request.external_id):
-            return existing, False
-        # a different request hashed to the same id: take the next id, never drop it
+        # stored before: under this id, or under the unkeyed id of orders received before keyed ids
+        for existing, _ in store.get_orders([order.order_id, legacy]).values():
+            if (existing.channel, existing.external_id) == (source.id, request.external_id):
+                return existing, False
     raise RuntimeError(f"could not allocate an order id for {source.id}/{request.external_id}")
 
 
@@ -90,7 +88,7 @@ def acknowledgement(order: WorkOrder) -> dict:
 
 
 def public_status(order_id: str) -> OrderStatusView:
-    order = store.get_order(order_id) if order_id.isalnum() and len(order_id) <= 64 else None
+    order = store.get_order(order_id) if well_formed(order_id) else None
     if order is None:
         raise NotFound(f"no order {order_id}")
     return OrderStatusView.of(order)

@@ -23,18 +23,23 @@ from pydantic import ValidationError
 
 from minyi.channels.registry import channel
 from minyi.core import clock
+from minyi.core.ids import well_formed
+from minyi.core.jsonbody import media_type
 from minyi.core.privacy import mask_text
-from minyi.core.settings import route_settings
 from minyi.dal import channel_config
 from minyi.dal import orders as order_store
+from minyi.dal.periods import orders_received_between
 from minyi.intake import accept as intake
 from minyi.models.duty import DutyList, Matter
-from minyi.models.order import ChannelRequest, Citizen, OrderStatus, ReplyStatus, WorkOrder
+from minyi.models.lifecycle import STATUSES
+from minyi.models.order import ChannelRequest, Citizen, ReplyStatus, WorkOrder
+from minyi.routing.cache import CachedDutyList
 
 CHANNEL = "open311"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 DEFAULT_DAYS = 90
 MAX_RESULTS = 1000
+MAX_IDS = 100  # service_request_ids per GET: the spec lets a server limit them; one BatchGetItem
 ANONYMOUS = "匿名市民"
 
 
@@ -71,23 +76,10 @@ def render(items: list[dict[str, Any]], root: str, element: str, fmt: str) -> st
     return '<?xml version="1.0" encoding="utf-8"?>' + ElementTree.tostring(top, encoding="unicode")
 
 
-_published: Any = None  # a CachedDutyList, made on first use
-
-
-def _current() -> DutyList | None:
-    """The duty list in force, cached per warm container like dispatch's: status polls
-    by citizens' apps must not each read all the matters."""
-    global _published
-    if _published is None:
-        # imported here: the duty list and its matcher cost the webhook path ~25 ms of cold start
-        from minyi.routing.duty_list import CachedDutyList
-
-        _published = CachedDutyList(ttl=route_settings().duty_list_cache_seconds)
-    return _published.get()
-
-
-def _duty_list() -> DutyList:
-    current = _current()
+def _duty_list(published: CachedDutyList) -> DutyList:
+    """The duty list in force, cached per warm container like dispatch's: status polls by
+    citizens' apps must not each read all the matters."""
+    current = published.get()
     if current is None:
         raise Open311Error(404, "no services are published yet")
     return current
@@ -101,14 +93,14 @@ def _service(matter: Matter) -> dict[str, Any]:
             "group": matter.path[0]}
 
 
-def services(fmt: str) -> tuple[int, str, str]:
-    items = [_service(m) for m in sorted(_duty_list().matters, key=lambda m: m.code)]
+def services(fmt: str, published: CachedDutyList) -> tuple[int, str, str]:
+    items = [_service(m) for m in sorted(_duty_list(published).matters, key=lambda m: m.code)]
     return 200, render(items, "services", "service", fmt), FORMATS[fmt]
 
 
-def service_definition(document: str) -> tuple[int, str, str]:
+def service_definition(document: str, published: CachedDutyList) -> tuple[int, str, str]:
     code, fmt = _split(document)
-    matter = _duty_list().by_code(code)
+    matter = _duty_list(published).by_code(code)
     if matter is None:
         raise Open311Error(404, f"no service {code}", fmt)
     body = {"service_code": matter.code, "attributes": []}
@@ -118,14 +110,14 @@ def service_definition(document: str) -> tuple[int, str, str]:
 
 
 def collection(method: str, document: str, query: Mapping[str, str], body: bytes,
-               headers: Mapping[str, str], now: datetime) -> tuple[int, str, str]:
+               headers: Mapping[str, str], now: datetime, published: CachedDutyList) -> tuple[int, str, str]:
     name, fmt = _split(document)
     if name == "services" and method == "GET":
-        return services(fmt)
+        return services(fmt, published)
     if name == "requests" and method == "GET":
-        return list_requests(query, fmt, now)
+        return list_requests(query, fmt, now, published)
     if name == "requests" and method == "POST":
-        return post_request(body, headers, fmt, now)
+        return post_request(body, headers, fmt, now, published)
     if name in ("services", "requests"):
         raise Open311Error(400, f"{method} is not supported on {document}", fmt)
     raise Open311Error(404, f"no such document: {document}", fmt)
@@ -134,8 +126,7 @@ def collection(method: str, document: str, query: Mapping[str, str], body: bytes
 # ------------------------------------------------------------------ POST requests
 
 def _form(body: bytes, headers: Mapping[str, str], fmt: str) -> dict[str, str]:
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+    if media_type(headers) != "application/x-www-form-urlencoded":
         raise Open311Error(400, "POST requests as application/x-www-form-urlencoded", fmt)
     if len(body) > intake.MAX_BODY_BYTES:
         raise Open311Error(413, "request body too large", fmt)
@@ -160,13 +151,14 @@ def _coordinate(value: str, low: float, high: float, name: str, fmt: str) -> flo
     return number
 
 
-def post_request(body: bytes, headers: Mapping[str, str], fmt: str, now: datetime) -> tuple[int, str, str]:
+def post_request(body: bytes, headers: Mapping[str, str], fmt: str, now: datetime,
+                 published: CachedDutyList) -> tuple[int, str, str]:
     form = _form(body, headers, fmt)
     config = channel_config.config_for(CHANNEL)
     api_key = form.get("api_key", "")
     if not api_key or config is None or api_key not in config.api_keys:
         raise Open311Error(403, "api_key is missing or not valid", fmt)
-    matter = _duty_list().by_code(form.get("service_code", ""))
+    matter = _duty_list(published).by_code(form.get("service_code", ""))
     if matter is None:
         raise Open311Error(400, "service_code is missing or not a published service", fmt)
     address = form.get("address_string") or None
@@ -215,17 +207,17 @@ def _location(order_raw: str | None) -> tuple[float | None, float | None]:
 
 
 def _status(order: WorkOrder) -> str:
-    return "closed" if order.reply and order.reply.status is ReplyStatus.DELIVERED else "open"
+    # a delivered reply closes the request for the citizen, whatever the order's status
+    if order.reply and order.reply.status is ReplyStatus.DELIVERED:
+        return "closed"
+    return STATUSES[order.status].open311
 
 
 def _request_item(order: WorkOrder, raw: str | None, matters: DutyList | None) -> dict[str, Any]:
     lat, long = _location(raw)
     code = order.matter_code or order.requested_matter
     matter = matters.by_code(code) if matters and code else None
-    notes = {OrderStatus.RECEIVED: "已受理", OrderStatus.DISPATCHED: f"已派发至{order.department}办理",
-             OrderStatus.MANUAL: "分拨中", OrderStatus.OVERDUE: "办理超期，已督办",
-             OrderStatus.MERGED: "已与相同诉求并案办理", OrderStatus.RETURNED: "重新分拨中",
-             OrderStatus.JOINT_MEETING: "多部门会商中"}[order.status]
+    notes = STATUSES[order.status].open311_note.format(department=order.department or "")
     if order.reply and order.reply.status is ReplyStatus.DELIVERED:
         notes = mask_text(order.reply.text)
     updated = max(t for t in (order.received_at, order.dispatched_at, order.overdue_at,
@@ -251,31 +243,36 @@ def _request_item(order: WorkOrder, raw: str | None, matters: DutyList | None) -
     }
 
 
-def _open311_order(order_id: str) -> tuple[WorkOrder, str | None] | None:
-    found = order_store.get_order_with_raw(order_id) if order_id.isalnum() and len(order_id) <= 64 else None
-    if found is None or found[0].channel != CHANNEL:
-        return None
-    return found
+def _open311_orders(order_ids: list[str]) -> list[tuple[WorkOrder, str | None]]:
+    """The Open311 requests among these ids, in their order, read in batches."""
+    wanted = [order_id for order_id in order_ids if well_formed(order_id)]
+    found = order_store.get_orders(wanted, with_raw=True)
+    return [found[order_id] for order_id in dict.fromkeys(wanted)
+            if order_id in found and found[order_id][0].channel == CHANNEL]
 
 
-def request_by_id(document: str) -> tuple[int, str, str]:
+def request_by_id(document: str, published: CachedDutyList) -> tuple[int, str, str]:
     order_id, fmt = _split(document)
-    found = _open311_order(order_id)
-    if found is None:
+    found = _open311_orders([order_id])
+    if not found:
         raise Open311Error(404, f"no service request {order_id}", fmt)
-    items = [_request_item(*found, _current())]
+    items = [_request_item(*found[0], published.get())]
     return 200, render(items, "service_requests", "request", fmt), FORMATS[fmt]
 
 
-def _date(value: str, name: str, fmt: str) -> datetime:
+def _date(value: str, name: str, fmt: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, f"{name} is not a w3 date-time", fmt) from None
-    return clock.to_shanghai(moment if moment.tzinfo else moment.replace(tzinfo=clock.SHANGHAI))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.SHANGHAI)
+    if not clock.plausible(moment, now):
+        raise Open311Error(400, f"{name} is outside {clock.EARLIEST.year} to a day from now", fmt)
+    return clock.to_shanghai(moment)
 
 
-def list_requests(query: Mapping[str, str], fmt: str, now: datetime) -> tuple[int, str, str]:
+def list_requests(query: Mapping[str, str], fmt: str, now: datetime,
+                  published: CachedDutyList) -> tuple[int, str, str]:
     known = {"service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id"}
     unknown = set(query) - known
     if unknown:
@@ -284,21 +281,23 @@ def list_requests(query: Mapping[str, str], fmt: str, now: datetime) -> tuple[in
     if statuses - {"open", "closed"}:
         raise Open311Error(400, "status is open, closed or both", fmt)
     codes = {c for c in query.get("service_code", "").split(",") if c}
-    matters = _current()
     if query.get("service_request_id"):
-        ids = [i for i in query["service_request_id"].split(",") if i][:MAX_RESULTS]
-        found = [f for f in (_open311_order(i) for i in ids) if f]
+        ids = [i for i in query["service_request_id"].split(",") if i]
+        if len(ids) > MAX_IDS:
+            raise Open311Error(400, f"at most {MAX_IDS} service_request_id values per request", fmt)
+        found = _open311_orders(ids)
     else:
-        end = _date(query["end_date"], "end_date", fmt) if query.get("end_date") else now
-        start = _date(query["start_date"], "start_date", fmt) if query.get("start_date") else \
+        end = _date(query["end_date"], "end_date", fmt, now) if query.get("end_date") else now
+        start = _date(query["start_date"], "start_date", fmt, now) if query.get("start_date") else \
             end - timedelta(days=DEFAULT_DAYS)
         if start > end:
             raise Open311Error(400, "start_date is after end_date", fmt)
         if end - start > timedelta(days=DEFAULT_DAYS):
             raise Open311Error(400, f"the date range is at most {DEFAULT_DAYS} days", fmt)
-        ids = [item.order_id for item in order_store.orders_received_between(start, end + timedelta(seconds=1))
+        ids = [item.order_id for item in orders_received_between(start, end + timedelta(seconds=1))
                if item.channel == CHANNEL]
-        found = [f for f in (_open311_order(i) for i in ids[-MAX_RESULTS:]) if f]
+        found = _open311_orders(ids[-MAX_RESULTS:])
+    matters = published.get()
     items = [_request_item(order, raw, matters) for order, raw in found]
     items = [i for i in items if (not statuses or i["status"] in statuses)
              and (not codes or i["service_code"] in codes)]

@@ -12,16 +12,19 @@ the order and audited.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 
+from minyi.casework import shell
+from minyi.casework.shell import Outcome
 from minyi.channels import signatures as auth
 from minyi.channels.registry import channel
-from minyi.core import clock
-from minyi.core.errors import Conflict, Forbidden, NotFound
+from minyi.core import clock, settings
+from minyi.core.errors import Conflict, Forbidden
 from minyi.core.observability import logger
 from minyi.dal import channel_config, queues, webhooks
 from minyi.dal import orders as store
+from minyi.models import lifecycle
+from minyi.models.lifecycle import AuditAction, Command, Party
 from minyi.models.order import Reply, ReplyStatus, WorkOrder
 
 PLATFORM_REVIEW = "原平台审核"
@@ -29,29 +32,22 @@ PLATFORM_REVIEW = "原平台审核"
 
 def retry_delays() -> tuple[int, ...]:
     """Seconds before the 2nd, 3rd, ... try (SQS allows at most 900)."""
-    text = os.environ.get("REPLY_RETRY_DELAYS", "10,60,300,900")
-    return tuple(min(int(part), 900) for part in text.split(",") if part.strip())
+    return settings.current().reply_retry_delays
 
 
 def max_attempts() -> int:
     return len(retry_delays()) + 1
 
 
-def _save(before: WorkOrder, after: WorkOrder, action: str, actor: str, at: datetime, detail: dict) -> None:
-    if not store.commit([store.Change(after, before.status, action, None, detail, keep_timer=True)],
-                        actor=actor, at=at):
-        raise Conflict(f"order {before.order_id} changed meanwhile; try again")
-
-
-def _order(order_id: str) -> WorkOrder:
-    order = store.get_order(order_id)
-    if order is None:
-        raise NotFound(f"no order {order_id}")
-    return order
+def _save(before: WorkOrder, after: WorkOrder, command: Command, audit: AuditAction, actor: str, at: datetime,
+          detail: dict) -> None:
+    """The reply's step: the order keeps its status and its timer."""
+    lifecycle.check(before.status, command, frozenset({Party.SYSTEM}))
+    shell.commit(before, command, Outcome(after, detail, keep_timer=True, audit=audit), actor, at)
 
 
 def mark_reply_ready(order_id: str, text: str, author: str, now: datetime) -> WorkOrder:
-    order = _order(order_id)
+    order = shell.load(order_id)
     if order.reply and order.reply.status is not ReplyStatus.PENDING_REVIEW:
         raise Conflict(f"order {order_id} already has a reply that is {order.reply.status.value}")
     reviewer = channel(order.channel).reply_reviewer
@@ -59,12 +55,13 @@ def mark_reply_ready(order_id: str, text: str, author: str, now: datetime) -> Wo
                   status=ReplyStatus.PENDING_REVIEW if reviewer else ReplyStatus.APPROVED,
                   approved_by=None if reviewer else PLATFORM_REVIEW, approved_at=None if reviewer else now)
     updated = order.model_copy(update={"reply": reply})
-    _save(order, updated, "reply_ready", author, now, {"reviewer": reviewer, "status": reply.status.value})
+    _save(order, updated, Command.REPLY, AuditAction.REPLY_READY, author, now,
+          {"reviewer": reviewer, "status": reply.status.value})
     return updated
 
 
 def approve_reply(order_id: str, reviewer: str, now: datetime) -> WorkOrder:
-    order = _order(order_id)
+    order = shell.load(order_id)
     if order.reply is None or order.reply.status is not ReplyStatus.PENDING_REVIEW:
         raise Conflict(f"order {order_id} has no reply waiting for review")
     if reviewer != order.reply.reviewer:
@@ -72,7 +69,7 @@ def approve_reply(order_id: str, reviewer: str, now: datetime) -> WorkOrder:
     reply = order.reply.model_copy(update={"status": ReplyStatus.APPROVED, "approved_by": reviewer,
                                            "approved_at": now})
     updated = order.model_copy(update={"reply": reply})
-    _save(order, updated, "reply_approved", reviewer, now, {"reviewer": reviewer})
+    _save(order, updated, Command.APPROVE_REPLY, AuditAction.REPLY_APPROVED, reviewer, now, {"reviewer": reviewer})
     return updated
 
 
@@ -110,7 +107,8 @@ def deliver(order_id: str, attempt: int, now: datetime) -> str:
     if error is None:
         done = reply.model_copy(update={"status": ReplyStatus.DELIVERED, "attempts": attempt, "delivered_at": now,
                                         "last_error": None})
-        _save(order, order.model_copy(update={"reply": done}), "reply_delivered", "reply", now,
+        _save(order, order.model_copy(update={"reply": done}), Command.DELIVER_REPLY, AuditAction.REPLY_DELIVERED,
+              "reply", now,
               {"attempt": attempt})
         return "delivered"
     logger.warning("reply delivery failed", extra={"order_id": order_id, "attempt": attempt, "error": error})
@@ -118,13 +116,15 @@ def deliver(order_id: str, attempt: int, now: datetime) -> str:
         dead = reply.model_copy(update={"status": ReplyStatus.DEAD_LETTERED, "attempts": attempt,
                                         "last_error": error})
         queues.dead_letter_reply(order_id, attempt, error)
-        _save(order, order.model_copy(update={"reply": dead}), "reply_dead_lettered", "reply", now,
+        _save(order, order.model_copy(update={"reply": dead}), Command.DELIVER_REPLY,
+              AuditAction.REPLY_DEAD_LETTERED, "reply", now,
               {"attempt": attempt, "error": error})
         return "dead_lettered"
     # the retry is queued before the order records it, so a crash in between costs a
     # duplicate try, never a lost one
     queues.schedule_reply_retry(order_id, attempt + 1, retry_delays()[attempt - 1])
     retrying = reply.model_copy(update={"status": ReplyStatus.RETRYING, "attempts": attempt, "last_error": error})
-    _save(order, order.model_copy(update={"reply": retrying}), "reply_retry_scheduled", "reply", now,
+    _save(order, order.model_copy(update={"reply": retrying}), Command.DELIVER_REPLY,
+          AuditAction.REPLY_RETRY_SCHEDULED, "reply", now,
           {"attempt": attempt, "error": error})
     return "retry_scheduled"

@@ -32,3 +32,13 @@ class DutyList(BaseModel):
 
     def by_code(self, code: str) -> Matter | None:
         return next((m for m in self.matters if m.code == code), None)
+
+
+class DutyListVersion(BaseModel):
+    """Who made a version of the duty list, when, from which file."""
+
+    version: int
+    created_at: str
+    created_by: str
+    source: str
+    matters: int

@@ -1,4 +1,4 @@
-"""Staff identity and what each role may see and do (工作人员权限).
+"""Staff identity (工作人员身份): who is calling, from the verified token's claims.
 
 API Gateway's Cognito authorizer has already verified the ID token's signature,
 issuer and expiry before a staff endpoint runs; the handler gets the token's claims,
@@ -16,8 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from minyi.core.errors import Forbidden, NotFound, Unauthorized
-from minyi.models.order import WorkOrder
+from minyi.core.errors import Forbidden, Unauthorized
 
 
 class Role(StrEnum):
@@ -75,17 +74,3 @@ class StaffIdentity(BaseModel, frozen=True):
         if not self.department:
             raise Forbidden("this account has no department; ask the centre to set custom:department")
         return self.department
-
-    def can_see(self, order: WorkOrder) -> bool:
-        if self.sees_everything:
-            return True
-        if Role.DEPARTMENT in self.roles and self.department:
-            return self.department in (order.department, *order.co_departments)
-        return False
-
-    def visible(self, order: WorkOrder | None, order_id: str) -> WorkOrder:
-        """The order if this person may see it; otherwise the same 404 as for an order
-        that does not exist, so other departments cannot probe for orders."""
-        if order is None or not self.can_see(order):
-            raise NotFound(f"no order {order_id}")
-        return order

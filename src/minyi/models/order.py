@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from minyi.core.clock import SHANGHAI
+from minyi.models.lifecycle import STATUSES, OrderStatus
 
 _NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
@@ -47,24 +49,13 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         # channels in China send local wall-clock time without an offset
         return moment.replace(tzinfo=SHANGHAI)
-    return moment.astimezone(SHANGHAI)
+    try:
+        return moment.astimezone(SHANGHAI)
+    except OverflowError:  # 9999-12-31T23:00-01:00 has no Asia/Shanghai time
+        raise ValueError("time out of range") from None
 
 
 AwareTime = Annotated[datetime, AfterValidator(_aware)]
-
-
-class OrderStatus(StrEnum):
-    RECEIVED = "received"  # 已受理, waiting for dispatch
-    DISPATCHED = "dispatched"  # 已派发 to a lead department
-    MANUAL = "manual"  # 待人工分拨: no confident match, an operator dispatches it
-    MERGED = "merged"  # 已并单: linked to an open order about the same matter, handled with it
-    OVERDUE = "overdue"  # 已超期: the deadline passed before completion
-    RETURNED = "returned"  # 退单待审核: the department says it is not theirs; the centre reviews
-    JOINT_MEETING = "joint_meeting"  # 联席会议: disputed; every department involved meets on it
-
-
-# Where an order waits for a person, by status (the `queues` index)
-QUEUES = {OrderStatus.MANUAL: "manual", OrderStatus.RETURNED: "review", OrderStatus.JOINT_MEETING: "joint_meeting"}
 
 
 class ReturnReason(StrEnum):
@@ -82,6 +73,16 @@ class OrderReturn(BaseModel):
     category: ReturnReason
     text: str = Field(min_length=1, max_length=500)
     at: datetime
+
+
+class Lapse(BaseModel):
+    """超期记录: a completion deadline a department let pass. It stays with that department
+    whatever happens to the order next (a return, a re-dispatch), so the count of overdue
+    orders holds the department that let it run over to account."""
+
+    department: str
+    due_at: datetime
+    overdue_at: datetime
 
 
 class Citizen(BaseModel):
@@ -161,11 +162,32 @@ class WorkOrder(BaseModel):
     related_orders: list[str] = Field(default_factory=list)  # orders merged into this one
     reply: Reply | None = None
     returns: list[OrderReturn] = Field(default_factory=list)
+    lapses: list[Lapse] = Field(default_factory=list)
     version: int = 1
 
     @property
     def text(self) -> str:
         return f"{self.title}\n{self.content}\n{self.address or ''}"
+
+    def related_keys(self) -> tuple[str | None, str | None]:
+        """Keys under which a repeat of this request is found (并单): the same matter from the
+        same phone, or about the same address. Hashed, so index keys carry no personal data."""
+        if not self.matter_code:
+            return None, None
+
+        def digest(text: str) -> str:
+            return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+        address = normalized_address(self.address)
+        return (f"{self.matter_code}#{digest(self.citizen.phone)}",
+                f"{self.matter_code}#{digest(address)}" if address else None)
+
+
+def normalized_address(address: str | None) -> str | None:
+    if not address:
+        return None
+    kept = "".join(ch for ch in address if ch.isalnum())
+    return kept if len(kept) >= 6 else None  # "梅林镇" alone says nothing about one place
 
 
 class OrderStatusView(BaseModel):
@@ -183,11 +205,13 @@ class OrderStatusView(BaseModel):
     overdue_at: datetime | None
     urgent: bool
     parent_order_id: str | None
+    status_label: str = ""
     related_count: int = 0
     reply_status: ReplyStatus | None = None
 
     @classmethod
     def of(cls, order: WorkOrder) -> OrderStatusView:
-        fields = order.model_dump(include=set(cls.model_fields))
-        return cls(**fields, related_count=len(order.related_orders),
+        fields = order.model_dump(include=set(cls.model_fields) - {"status_label"})
+        return cls(**fields, status_label=STATUSES[order.status].public_label,
+                   related_count=len(order.related_orders),
                    reply_status=order.reply.status if order.reply else None)

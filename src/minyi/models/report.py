@@ -9,12 +9,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
+_PERIOD = re.compile(r"(20[0-9]{2})-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
 
 
 def _valid_period(period: str) -> str:
+    """A month YYYY-MM or a day YYYY-MM-DD of this century (0000-01 and 9999-12 are typos)."""
     if not _PERIOD.fullmatch(period):
-        raise ValueError("period is a month YYYY-MM or a day YYYY-MM-DD")
+        raise ValueError("period is a month YYYY-MM or a day YYYY-MM-DD, from 2000 to 2099")
     if len(period) == 10:
         datetime.strptime(period, "%Y-%m-%d")  # rejects 2026-02-30
     return period

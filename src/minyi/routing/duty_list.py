@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from importlib import resources
 
 from pydantic import ValidationError
 
 from minyi.core.errors import NotFound, ValidationFailed
 from minyi.dal import duty_list as store
-from minyi.models.duty import LOCAL_LEAD, DutyList, Matter
-from minyi.routing.matcher import Matcher
+from minyi.models.duty import LOCAL_LEAD, Matter
 
 COLUMNS = {
     "事项编码": "code",
@@ -158,39 +156,3 @@ def export_csv(version: int | None = None) -> str:
 def rollback(to_version: int, actor: str) -> int:
     """Put an earlier version back in force (the versions themselves never change)."""
     return store.set_current(to_version, actor)
-
-
-class CachedDutyList:
-    """The duty list in force and its matcher per warm container. Every `ttl` seconds
-    only the version pointer is read (one small item), so a new version reaches
-    dispatch within a minute, with the terms operators' corrections taught since (a
-    handful of items); the matters are re-read only when the version changed, and the
-    matcher rebuilt only when the version or the learned terms changed."""
-
-    def __init__(self, ttl: float) -> None:
-        self.ttl = ttl
-        self._value: DutyList | None = None
-        self._matcher: Matcher | None = None
-        self._learned: dict[str, dict[str, float]] = {}
-        self._checked_at = 0.0
-
-    def get(self) -> DutyList | None:
-        if self._checked_at == 0.0 or time.monotonic() - self._checked_at > self.ttl:
-            version = store.current_version()
-            if version is None:
-                self._value = None
-            else:
-                if self._value is None or self._value.version != version:
-                    self._value = store.load(version)
-                self._learned = store.learned(version)
-            self._checked_at = time.monotonic()
-        return self._value
-
-    def matcher(self) -> Matcher | None:
-        current = self.get()
-        if current is None:
-            return None
-        if self._matcher is None or self._matcher.duty_list is not current or \
-                self._matcher.learned != self._learned:
-            self._matcher = Matcher(current, self._learned)
-        return self._matcher

@@ -1,5 +1,6 @@
-"""The clock (限时办结、统一督办): the sweep that escalates overdue orders and
-dispatches any order the stream failed to deliver."""
+"""The clock's sweep (限时办结、统一督办): act on every timer that has fired. A received
+order whose stream record never came is dispatched; a dispatched order past its deadline
+is escalated. What a fired timer means in each status is the lifecycle table's."""
 
 from __future__ import annotations
 
@@ -7,34 +8,42 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from minyi.dal import orders as store
-from minyi.models.order import OrderStatus
-from minyi.routing.dispatch import dispatch_order
+from minyi.casework import shell, steps
+from minyi.casework.autodispatch import dispatch_received
+from minyi.core.errors import DomainError
+from minyi.core.observability import logger
+from minyi.dal.timers import due_timers
+from minyi.models.lifecycle import STATUSES, Command, OrderStatus, TimerAction
 from minyi.routing.matcher import Matcher
 
 
-def mark_overdue(order_id: str, now: datetime, actor: str) -> bool:
-    order = store.get_order(order_id)
-    if order is None or order.status is not OrderStatus.DISPATCHED or order.due_at is None or order.due_at > now:
+def _escalate(order_id: str, now: datetime, actor: str) -> bool:
+    try:
+        before = shell.load(order_id)
+        after = shell.act(order_id, Command.ESCALATE, steps.escalate(now), actor=actor, now=now, order=before)
+    except DomainError:  # moved on since the timer was read (replied, returned, already escalated)
         return False
-    overdue = order.model_copy(update={"status": OrderStatus.OVERDUE, "overdue_at": now})
-    return store.transition(overdue, OrderStatus.DISPATCHED, action="escalated_overdue", actor=actor, at=now,
-                            timer_at=None, detail={"department": order.department,
-                                                   "due_at": order.due_at.isoformat()})
+    return after.status is not before.status
 
 
-def sweep(now: datetime, matcher: Callable[[], Matcher | None], actor: str = "sla_check") -> Counter:
+def sweep(now: datetime, matcher: Callable[[], Matcher | None], threshold: float,
+          actor: str = "sla_check") -> Counter:
     """Act on every timer that has fired (read from the timers index, never a Scan).
     Running it twice changes nothing the second time: each action is a conditional
-    transition that also disarms the timer it acted on."""
+    transition that also disarms the timer it acted on. One order that fails is logged
+    and counted; it never stops the sweep from acting on the others."""
     outcome: Counter = Counter()
-    for order_id, status in store.due_timers(now):
-        if status is OrderStatus.RECEIVED:
-            dispatched = dispatch_order(order_id, matcher(), now, actor=actor)
-            outcome["dispatched_late" if dispatched and dispatched.status is not OrderStatus.RECEIVED
-                    else "skipped"] += 1
-        elif status is OrderStatus.DISPATCHED:
-            outcome["escalated" if mark_overdue(order_id, now, actor) else "skipped"] += 1
-        else:
-            outcome["skipped"] += 1
+    for order_id, status in due_timers(now):
+        try:
+            action = STATUSES[status].on_timer
+            if action is TimerAction.DISPATCH:
+                done = dispatch_received(order_id, matcher(), now, actor, threshold)
+                outcome["dispatched_late" if done and done.status is not OrderStatus.RECEIVED else "skipped"] += 1
+            elif action is TimerAction.ESCALATE:
+                outcome["escalated" if _escalate(order_id, now, actor) else "skipped"] += 1
+            else:
+                outcome["skipped"] += 1
+        except Exception:
+            logger.exception("sweep could not act on an order", extra={"order_id": order_id, "status": status})
+            outcome["failed"] += 1
     return outcome

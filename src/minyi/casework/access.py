@@ -1,0 +1,41 @@
+"""Who may see an order and in what part they act on it (工作人员权限). What each part may
+do is the lifecycle table's `who`; this module says which parts a caller plays."""
+
+from __future__ import annotations
+
+from minyi.core.errors import NotFound
+from minyi.models.identity import Role, StaffIdentity
+from minyi.models.lifecycle import Party
+from minyi.models.order import WorkOrder
+
+
+def can_see(identity: StaffIdentity, order: WorkOrder) -> bool:
+    if identity.sees_everything:
+        return True
+    if Role.DEPARTMENT in identity.roles and identity.department:
+        return identity.department in (order.department, *order.co_departments)
+    return False
+
+
+def visible(identity: StaffIdentity, order: WorkOrder | None, order_id: str) -> WorkOrder:
+    """The order if this person may see it; otherwise the same 404 as for an order that
+    does not exist, so other departments cannot probe for orders."""
+    if order is None or not can_see(identity, order):
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def parties(identity: StaffIdentity, order: WorkOrder) -> frozenset[Party]:
+    """The parts this caller plays in this order: the centre, a leader, the lead
+    department or a co-handler."""
+    found = set()
+    if Role.CENTRE in identity.roles:
+        found.add(Party.CENTRE)
+    if Role.LEADER in identity.roles:
+        found.add(Party.LEADER)
+    if Role.DEPARTMENT in identity.roles and identity.department:
+        if identity.department == order.department:
+            found.add(Party.LEAD)
+        elif identity.department in order.co_departments:
+            found.add(Party.CO_HANDLER)
+    return frozenset(found)

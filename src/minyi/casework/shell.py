@@ -1,0 +1,103 @@
+"""The one shell around every step of an order's life (工单流转).
+
+A step is a pure function from the order as read to an `Outcome`. The shell loads the
+order once, checks who may act and that the lifecycle table allows the command in the
+order's status, runs the step, gives a new dispatch its side effects, and commits the
+change with its audit record conditionally on the order being as it was read: someone
+else's change in between is a 409, never a lost update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from minyi.casework import access
+from minyi.core.errors import Conflict, NotFound
+from minyi.core.ids import well_formed
+from minyi.dal import orders as store
+from minyi.models import lifecycle
+from minyi.models.identity import StaffIdentity
+from minyi.models.lifecycle import IN_HAND, AuditAction, Command, Party
+from minyi.models.order import WorkOrder
+from minyi.routing import dispatch
+from minyi.routing.jurisdiction import listed_co_handlers
+
+# commands that send an order to a department anew: each gets the dispatch side effects
+NEW_DISPATCH = (Command.ROUTE, Command.DISPATCH, Command.REDISPATCH)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step did: the order after it, what the audit record says, the timer
+    (arm at `timer_at`; else keep it if `keep_timer`; else disarm), and which of several
+    audit actions the table offers for this move (None: the only one)."""
+
+    order: WorkOrder
+    detail: dict[str, Any] = field(default_factory=dict)
+    timer_at: int | None = None
+    keep_timer: bool = False
+    audit: AuditAction | None = None
+
+
+Step = Callable[[WorkOrder], Outcome | None]
+
+
+def load(order_id: str) -> WorkOrder:
+    order = store.get_order(order_id) if well_formed(order_id) else None
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def co_handler_items(before: WorkOrder, after: WorkOrder) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(put, drop): an order entering a department's hands gets one listing item per
+    co-handler; the items of co-handlers a re-dispatch dropped go."""
+    if after.status not in IN_HAND or before.status in IN_HAND:
+        return (), ()
+    kept = listed_co_handlers(after.department, after.co_departments)
+    dropped = tuple(d for d in listed_co_handlers(before.department, before.co_departments) if d not in kept)
+    return kept, dropped
+
+
+def change_of(before: WorkOrder, command: Command, outcome: Outcome) -> store.Change:
+    """The stored form of a step the table allows (a step leading anywhere else is a bug)."""
+    action = lifecycle.audit_action(before.status, command, outcome.order.status, outcome.audit)
+    put, drop = co_handler_items(before, outcome.order)
+    return store.Change(outcome.order, before.status, action, outcome.detail or None, outcome.timer_at,
+                        outcome.keep_timer, put, drop)
+
+
+def commit(before: WorkOrder, command: Command, outcome: Outcome, actor: str, now: datetime) -> WorkOrder:
+    if not store.commit([change_of(before, command, outcome)], actor=actor, at=now):
+        raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")
+    return outcome.order.model_copy(update={"version": before.version + 1})
+
+
+def act(order_id: str, command: Command, step: Step, *, actor: str, now: datetime,
+        identity: StaffIdentity | None = None, order: WorkOrder | None = None) -> WorkOrder:
+    """Take one step on an order for a staff member (`identity`) or the system (None).
+    Pass `order` when the caller has just read it (the system's own reads)."""
+    if identity is not None:
+        lifecycle.check_role(frozenset(role.value for role in identity.roles), command)
+        order = access.visible(identity, store.get_order(order_id) if well_formed(order_id) else None, order_id)
+        parties = access.parties(identity, order)
+    else:
+        order = order or load(order_id)
+        parties = frozenset({Party.SYSTEM})
+    lifecycle.check(order.status, command, parties)
+    outcome = step(order)
+    if outcome is None:  # nothing to do after all (a timer that moved meanwhile)
+        return order
+    if command in NEW_DISPATCH:
+        outcome = announced(outcome, now)
+    return commit(order, command, outcome, actor, now)
+
+
+def announced(outcome: Outcome, now: datetime) -> Outcome:
+    """A new dispatch with its side effects (on-call off hours, alerts when urgent)."""
+    order = dispatch.announce(outcome.order, now)
+    detail = {**outcome.detail, "on_call": order.on_call} if order.on_call else outcome.detail
+    return Outcome(order, detail, outcome.timer_at, outcome.keep_timer, outcome.audit)

@@ -1,0 +1,102 @@
+"""The steps of an order's life after routing, each a pure function of the order as read:
+manual dispatch (人工分拨), return (退单), the centre's review of a return (维持 or 改派),
+dispute (联席会议) and escalation (超期). No I/O: `casework.shell` loads, checks and commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from minyi.casework.shell import Outcome, Step
+from minyi.core import clock
+from minyi.core.errors import ValidationFailed
+from minyi.models.lifecycle import AuditAction, OrderStatus
+from minyi.models.order import Lapse, OrderReturn, ReturnReason, WorkOrder
+from minyi.routing.dispatch import dispatched
+from minyi.routing.jurisdiction import assign
+from minyi.routing.matcher import Matcher
+from minyi.routing.places import townships
+
+RETURNS_TO_JOINT_MEETING = 2  # the second return of the same order goes to the joint meeting
+
+
+def _sent(order: WorkOrder, matcher: Matcher, matter_code: str, department: str | None,
+          now: datetime) -> WorkOrder:
+    """The order dispatched by a person's choice of matter (and department): 属地 and the
+    deadline tier as automatic routing would settle them."""
+    matter = matcher.by_code.get(matter_code)
+    if matter is None:
+        raise ValidationFailed("no such matter in the duty list in force",
+                               [{"field": "matter_code", "problem": f"unknown matter {matter_code}"}])
+    lead, co = assign(matter, townships(order.text), lead=department)
+    if lead is None:
+        raise ValidationFailed("a township's own matter and no township named in the request",
+                               [{"field": "department",
+                                 "problem": "name the township government, e.g. 田村镇人民政府"}])
+    return dispatched(order, matter, lead, co, duty_list_version=matcher.duty_list.version, now=now)
+
+
+def manual_dispatch(matcher: Matcher, matter_code: str, department: str | None, now: datetime) -> Step:
+    """人工分拨 of an order from the manual queue."""
+    def step(order: WorkOrder) -> Outcome:
+        after = _sent(order, matcher, matter_code, department, now)
+        return Outcome(after, {"matter_code": matter_code, "department": after.department},
+                       timer_at=clock.epoch(after.due_at))
+    return step
+
+
+def return_order(department: str, category: ReturnReason, text: str, now: datetime) -> Step:
+    """退单 by the lead department; a second return of the same order goes to the joint
+    meeting instead of back to the centre's review."""
+    def step(order: WorkOrder) -> Outcome:
+        returns = [*order.returns, OrderReturn(department=department, category=category, text=text, at=now)]
+        again = len(returns) >= RETURNS_TO_JOINT_MEETING
+        after = order.model_copy(update={
+            "status": OrderStatus.JOINT_MEETING if again else OrderStatus.RETURNED, "returns": returns})
+        return Outcome(after, {"department": department, "category": category.value, "text": text,
+                               "returns": len(returns)})
+    return step
+
+
+def uphold() -> Step:
+    """维持: the dispatch stands, same department and deadline; the clock runs on."""
+    def step(order: WorkOrder) -> Outcome:
+        after = order.model_copy(update={"status": OrderStatus.DISPATCHED})
+        return Outcome(after, {"department": order.department},
+                       timer_at=clock.epoch(order.due_at) if order.due_at else None)
+    return step
+
+
+def redispatch(matcher: Matcher, matter_code: str | None, department: str | None, now: datetime) -> Step:
+    """改派: another matter or department, with a new deadline."""
+    def step(order: WorkOrder) -> Outcome:
+        after = _sent(order, matcher, matter_code or order.matter_code or "", department, now)
+        return Outcome(after, {"from": order.department, "to": after.department, "matter_code": after.matter_code},
+                       timer_at=clock.epoch(after.due_at))
+    return step
+
+
+def dispute(reason: str) -> Step:
+    """争议: the centre sends the order to the joint meeting (联席会议)."""
+    def step(order: WorkOrder) -> Outcome:
+        return Outcome(order.model_copy(update={"status": OrderStatus.JOINT_MEETING}), {"reason": reason})
+    return step
+
+
+def escalate(now: datetime) -> Step:
+    """超期: the completion deadline passed. The lapse is recorded with the department that
+    let it pass, and stays with it whatever happens to the order next."""
+    def step(order: WorkOrder) -> Outcome | None:
+        if order.due_at is None or order.due_at > now:
+            return None  # the deadline moved since the timer was read
+        lapse = Lapse(department=order.department or "", due_at=order.due_at, overdue_at=now)
+        after = order.model_copy(update={"status": OrderStatus.OVERDUE, "overdue_at": now,
+                                         "lapses": [*order.lapses, lapse]})
+        return Outcome(after, {"department": order.department, "due_at": order.due_at.isoformat()},
+                       audit=AuditAction.ESCALATED_OVERDUE)
+    return step
+
+
+def departments_involved(order: WorkOrder) -> list[str]:
+    """Who sits at the joint meeting: every department the order has been with."""
+    named = [order.department, *order.co_departments, *(r.department for r in order.returns)]
+    return list(dict.fromkeys(d for d in named if d))
