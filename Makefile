@@ -24,7 +24,7 @@ help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
 	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
 	@echo "make build  - sam build without Docker, then build-check (every handler imports from the layer alone)"
-	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy"
+	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy, layer size"
 	@echo "make bench-dispatch [DATA=file] - dispatch accuracy on labelled messages (CSV or TSV)"
 
 $(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
@@ -73,6 +73,7 @@ bench: venv
 	$(PY) bench/cold_imports.py
 	$(PY) bench/intake_writes.py
 	$(PY) bench/dispatch_accuracy.py
+	$(PY) bench/layer_size.py
 
 bench-dispatch: venv
 	DATA=$(DATA) $(PY) bench/dispatch_accuracy.py
