@@ -187,8 +187,9 @@ class _ByName(dict):
 @pytest.mark.skipif(not (BUILT / "SharedLayer" / "python").is_dir(), reason="no layer built (make build)")
 def test_the_built_layer_runs_every_handler(tmp_path):
     python = BUILT / "SharedLayer" / "python"
-    installed = {canonicalize_name(p.name.split("-")[0]) for p in python.glob("*.dist-info")}
-    assert installed == set(runtime_pins()), "the build is older than src/requirements.txt: make build"
+    installed = dict(p.name.removesuffix(".dist-info").split("-") for p in python.glob("*.dist-info"))
+    installed = {canonicalize_name(name): version for name, version in installed.items()}
+    assert installed == runtime_pins(), "the build is older than src/requirements.txt: make build"
     base = {"PATH": os.environ.get("PATH", ""), "AWS_REGION": "ap-east-1", "AWS_DEFAULT_REGION": "ap-east-1",
             "AWS_ACCESS_KEY_ID": "check", "AWS_SECRET_ACCESS_KEY": "check", "LANG": "C.UTF-8"}
     # each function's environment from the template, at the parameters' defaults; resources by name
@@ -209,4 +210,5 @@ def test_the_built_layer_runs_every_handler(tmp_path):
         done = subprocess.run([sys.executable, "-S", "-B", "-c", CHECK, module, services], cwd=tmp_path,
                               env={**env, "PYTHONPATH": f"{directory}{os.pathsep}{python}"},
                               capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0 and done.stdout.strip().endswith("ok"), (directory.name, done.stderr[-3000:])
+        assert done.returncode == 0 and done.stdout.strip().endswith("ok"), \
+            f"{directory.name} from the built layer (older than the code? make build): {done.stderr[-3000:]}"
