@@ -18,13 +18,13 @@ export AWS_REGION ?= us-east-1
 DEPLOY_REGION := ap-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv lint test test-fast run build bench bench-dispatch clean
+.PHONY: help venv lint test test-fast run build build-check bench bench-dispatch clean
 
 help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
 	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
-	@echo "make build  - sam build without Docker"
-	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy"
+	@echo "make build  - sam build without Docker, then build-check (every handler imports from the layer alone)"
+	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy, layer size"
 	@echo "make bench-dispatch [DATA=file] - dispatch accuracy on labelled messages (CSV or TSV)"
 
 $(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
@@ -58,13 +58,22 @@ test-fast: venv
 run: venv
 	PORT=$(PORT) $(PY) -m infra.local_stack
 
-build: $(SAM_VENV)/.installed
-	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --template-file template.yaml
+# the layer's Makefile (src/Makefile) installs with the SAM venv's python3.12 and its pinned pip;
+# then every handler is imported from the built layer alone (build-check)
+build: $(SAM_VENV)/.installed venv
+	PATH="$(dir $(PYTHON312)):$$PATH" LAYER_PYTHON="$(abspath $(SAM_VENV)/bin/python)" \
+		$(SAM) build --template-file template.yaml
+	$(MAKE) --no-print-directory build-check
+
+build-check: venv
+	@test -d .aws-sam/build/SharedLayer/python || { echo "no layer built: make build"; exit 1; }
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_layer.py
 
 bench: venv
 	$(PY) bench/cold_imports.py
 	$(PY) bench/intake_writes.py
 	$(PY) bench/dispatch_accuracy.py
+	$(PY) bench/layer_size.py
 
 bench-dispatch: venv
 	DATA=$(DATA) $(PY) bench/dispatch_accuracy.py

@@ -1,21 +1,40 @@
 """The matcher and `minyi dispatch` on the complete county duty list."""
 
+import io
 import json
+import logging
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import jieba
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minyi.models.duty import DutyList
 from minyi.routing import dispatch, duty_list
 from minyi.routing.emergency import is_emergency
-from minyi.routing.matcher import EVERYDAY_WORDS, Matcher
-from minyi.routing.places import Place, places, townships
+from minyi.routing.matcher import EVERYDAY_WORDS, Matcher, dictionary
+from minyi.routing.places import GANXIAN_TOWNSHIPS, Place, places, townships
+from minyi.routing.segmenter import Segmenter
 
 COUNTY = Matcher(DutyList(version=3, matters=duty_list.parse_csv(duty_list.county_csv())))
+
+
+def _jieba_with(words: dict[str, int]) -> jieba.Tokenizer:
+    """The real jieba (a dev dependency only), its dictionary loaded from the same words the
+    way jieba loads a dictionary file: the reference the vendored segmenter must equal."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    lines = "".join(f"{word} {count}\n" for word, count in words.items())
+    tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(io.BytesIO(lines.encode("utf-8")))
+    tokenizer.initialized = True
+    return tokenizer
+
+
+# the matcher's vocabulary: duty-list terms, township names, everyday words
+JIEBA = _jieba_with(dictionary(set(COUNTY.index.term_matters) | set(GANXIAN_TOWNSHIPS) | set(EVERYDAY_WORDS)))
 MINYI = str(Path(sys.executable).with_name("minyi"))
 
 
@@ -135,7 +154,27 @@ def test_cli_dispatch_answers_each_line_in_order():
 def test_terms_are_exactly_what_jieba_cuts_from_the_whole_text(parts):
     # the matcher segments only where dictionary words overlap; that must change nothing
     text = "".join(parts)
-    cut = list(COUNTY.tokenizer.cut(text, HMM=False))
+    cut = list(JIEBA.cut(text, HMM=False))
     cut += [term for word in cut for term in EVERYDAY_WORDS.get(word, ())]
     expected = Counter(t for t in cut if t in COUNTY.index.term_matters)
     assert COUNTY.terms(text) == dict(expected)
+
+
+def test_the_segmenter_has_jiebas_prefix_dictionary():
+    assert (COUNTY.segmenter.freq, COUNTY.segmenter.total) == (JIEBA.FREQ, JIEBA.total)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(alphabet="城市管理工作人员", min_size=1, max_size=5), st.integers(1, 10 ** 6),
+                       min_size=1, max_size=30),
+       st.text(alphabet="城市管理工作人员学校", min_size=1, max_size=40))
+def test_the_segmenters_dag_and_route_are_jiebas(words, sentence):
+    # any dictionary, any sentence: the same DAG and the same route (scores and tie-breaks)
+    reference = _jieba_with(words)
+    segmenter = Segmenter(words)
+    assert (segmenter.freq, segmenter.total) == (reference.FREQ, reference.total)
+    dag = segmenter.dag(sentence)
+    assert dag == reference.get_DAG(sentence)
+    route: dict[int, tuple[float, int]] = {}
+    reference.calc(sentence, dag, route)
+    assert segmenter.route(sentence, dag) == route

@@ -1,7 +1,8 @@
 """The matcher: which matter of the duty list a citizen's words are about (分得更准).
 
-Text is segmented with jieba using a dictionary made of the duty list's own terms
-(each matter's keywords and names), so words like 拖欠工资 or 公共厕所 come out whole.
+Text is segmented as jieba does it (its route through a dictionary, vendored in
+`minyi.routing.segmenter`) with a dictionary made of the duty list's own terms (each
+matter's keywords and names), so words like 拖欠工资 or 公共厕所 come out whole.
 Every term found adds its weight to the matters it belongs to; the weight is its
 inverse document frequency over matters, so a term that names one matter counts far
 more than one shared by twenty. A matter also gets part of the score of its level-2
@@ -16,8 +17,6 @@ manual queue.
 
 from __future__ import annotations
 
-import io
-import logging
 import math
 import re
 from collections import defaultdict
@@ -26,6 +25,7 @@ from operator import add
 
 from minyi.models.duty import DutyList, Matter
 from minyi.routing.places import GANXIAN_TOWNSHIPS, townships
+from minyi.routing.segmenter import Segmenter
 
 TITLE_WEIGHT = 2.0
 GROUP2_SHARE = 0.35  # part of the level-2 group's evidence every matter of the group gets
@@ -35,7 +35,7 @@ EVIDENCE_FOR_FULL_CONFIDENCE = 6.0  # a score at which the amount of evidence st
 MAX_COUNT = 3  # repetitions of one term beyond this add nothing
 
 # Everyday words that contain a duty-list term but mean something else. They are in the
-# segmenter's dictionary so that jieba takes them whole, and they count as the terms given
+# segmenter's dictionary so that it takes them whole, and they count as the terms given
 # here (mostly none): 市政府 is not 市政 (municipal works), 人民政府 not 民政, 电动车 and
 # 机动车 not 动车 (the train), 部分地区 not 分地 (land allotment), and 文化公园 is a park,
 # not a culture matter. Found by segmenting real traffic with jieba's general dictionary and
@@ -75,19 +75,13 @@ class _Index:
 _BLOCKS = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+", re.U)
 
 
-def _tokenizer(terms: set[str]):
-    """A jieba tokenizer whose whole dictionary is the duty list's terms (plus place
-    names): built in memory in a few ms, with no general dictionary to load."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    # longer terms get higher frequencies so that the DAG prefers them whole
-    # a dictionary line is "<word> <frequency>": a word with a space in it would break the load
-    lines = "".join(f"{term} {10 ** min(len(term), 6)}\n" for term in sorted(terms) if term.split() == [term])
-    tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(io.BytesIO(lines.encode("utf-8")))
-    tokenizer.initialized = True
-    return tokenizer
+def dictionary(terms: set[str]) -> dict[str, int]:
+    """The segmenter's whole dictionary: the duty list's terms (plus place names), each
+    with a frequency that grows with its length, so that the route prefers them whole.
+    No general dictionary: it is built in memory in a few ms. A term with whitespace in
+    it is left out, as jieba's dictionary format (one "<word> <frequency>" a line)
+    always left it out; no run of text to segment has whitespace in it anyway."""
+    return {term: 10 ** min(len(term), 6) for term in terms if term.split() == [term]}
 
 
 class Matcher:
@@ -107,7 +101,7 @@ class Matcher:
         self.index = index
         self.learned = learned or {}
         vocabulary = set(index.term_matters) | set(GANXIAN_TOWNSHIPS) | set(self.learned) | set(EVERYDAY_WORDS)
-        self.tokenizer = _tokenizer(vocabulary)
+        self.segmenter = Segmenter(dictionary(vocabulary))
         self._vocabulary = frozenset(t for t in vocabulary if len(t) >= 2)
         # each two-character opening of a term, and the lengths of the terms it opens
         lengths: dict[str, set[int]] = defaultdict(set)
@@ -121,7 +115,8 @@ class Matcher:
             self.group1[matter.path[0]].append(matter.code)
 
     def terms(self, text: str) -> dict[str, int]:
-        """The duty-list terms in the text, as jieba segments it with the terms as its dictionary.
+        """The duty-list terms in the text, as jieba segments it (HMM off) with the terms as its
+        dictionary.
 
         jieba segments each run of Han characters (and letters, digits) on its own, taking the
         most probable route through the words of its dictionary found in the run. Where no
@@ -137,8 +132,7 @@ class Matcher:
                     counts[block[start:end]] += 1
                     continue
                 span = block[start:end]
-                route: dict[int, tuple[float, int]] = {}
-                self.tokenizer.calc(span, self.tokenizer.get_DAG(span), route)
+                route = self.segmenter.route(span, self.segmenter.dag(span))
                 at = 0
                 while at < len(span):
                     stop = route[at][1] + 1
