@@ -64,3 +64,48 @@ def test_ordinary_requests_raise_no_alert(aws):
     post_channel("12345", request_body("plain-1"))
     routes.deliver()
     assert received(listener) == []
+
+
+def test_an_urgent_order_dispatched_by_hand_or_redispatched_gets_the_2_hour_tier_alerts_and_on_call(aws):
+    """Defect: an urgent order that went through manual dispatch or re-dispatch got the matter's
+    multi-day deadline, no Emergency event and no off-hours on-call assignment."""
+    from datetime import time
+
+    from minyi.dal import roster
+    from minyi.models.roster import WorkingHours
+    from tests.helpers import CENTRE, CHENGGUAN, call_api, staff_token
+
+    import_sample_duty_list()
+    listener = bus_listener(aws)
+    # 区城管局 and 区住建局 are never in office in this story: every dispatch is off hours
+    for department in ("区城管局", "区住建局"):
+        roster.put_working_hours(department, WorkingHours(periods=((time(0, 0), time(0, 0, 1)),)))
+    routes = StreamReader(aws, "RouteFunction")
+    # Given an urgent request the matcher cannot place: it waits in the manual queue
+    _, ack, _ = post_channel("12345", request_body("urgent-manual", title="紧急求助", urgent=True,
+                                                   content="有人被困在电梯里，请马上派人"))
+    routes.deliver()
+    order = orders.get_order(ack["order_id"])
+    assert order.urgent and order.status.value == "manual"
+    centre = staff_token(*CENTRE)
+    # When the centre dispatches it by hand
+    status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order.order_id}/dispatch",
+                            {"matter_code": "CX-02-04"}, headers=centre)
+    assert status == 200
+    # Then it is due in 2 hours, every linked department is alerted, and the on-call handler has it
+    order = orders.get_order(order.order_id)
+    assert order.due_at - order.dispatched_at == timedelta(hours=2)
+    assert {a["department"] for a in received(listener)} == {order.department, *order.co_departments}
+    assert order.on_call and order.on_call.startswith("快速处置专项队伍")
+    # When the department returns it and the centre re-dispatches it
+    status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order.order_id}/return",
+                            {"category": "not_our_duty", "text": "电梯归市场监管"}, headers=staff_token(*CHENGGUAN))
+    assert status == 200
+    status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order.order_id}/review",
+                            {"decision": "redispatch", "department": "区住建局"}, headers=centre)
+    assert status == 200
+    # Then again: the 2-hour tier from the re-dispatch, the alert, the on-call handler
+    again = orders.get_order(order.order_id)
+    assert again.department == "区住建局" and again.due_at - again.dispatched_at == timedelta(hours=2)
+    assert "区住建局" in {a["department"] for a in received(listener)}
+    assert again.on_call and again.on_call.startswith("快速处置专项队伍")

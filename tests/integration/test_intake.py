@@ -73,3 +73,36 @@ def test_given_stored_order_when_status_read_then_no_personal_data(aws):
 def test_given_unknown_order_then_404(aws, order_id):
     status, body, _ = call_api("IntakeFunction", "GET", f"/orders/{order_id}")
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_an_order_id_cannot_be_computed_from_the_channel_and_its_external_id(aws):
+    """Defect: ids were an unkeyed hash of (channel, external id): anyone who knew a channel's
+    id pattern could compute an order's id and read its public status."""
+    import base64
+    import hashlib
+
+    status, body, _ = post_channel("12345", request_body("guessable-1"))
+    assert status == 201
+    unkeyed = "MY" + base64.b32encode(hashlib.sha256(b"12345\x1fguessable-1\x1f0").digest()).decode()[:14]
+    assert body["order_id"] != unkeyed
+    assert call_api("IntakeFunction", "GET", f"/orders/{unkeyed}")[0] == 404
+
+
+def test_a_retry_of_a_request_stored_under_its_old_unkeyed_id_finds_that_order(aws):
+    """Ids issued before keyed ids keep working: the order is read by its id, and a channel's
+    retry of its request gets 200 with that id, never a second order."""
+    from minyi.core import clock
+    from minyi.core.ids import legacy_order_id
+    from minyi.dal import orders as store
+    from minyi.models.order import Citizen, WorkOrder
+
+    old_id = legacy_order_id("12345", "before-keys")
+    old = WorkOrder(order_id=old_id, channel="12345", external_id="before-keys", title="小区路灯坏了",
+                    content="梅林镇某小区路灯坏了一周", citizen=Citizen(name="张三", phone="13800000000"),
+                    received_at=clock.now())
+    assert store.insert_order(old, clock.epoch(clock.now()) + 300, actor="channel:12345", detail={})
+    before = table_items(ORDERS)
+    status, body, _ = post_channel("12345", request_body("before-keys"))
+    assert status == 200 and body["order_id"] == old_id
+    assert table_items(ORDERS) == before
+    assert call_api("IntakeFunction", "GET", f"/orders/{old_id}")[0] == 200

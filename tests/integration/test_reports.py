@@ -131,3 +131,11 @@ def test_a_report_that_cannot_be_built_is_marked_failed_with_its_reason_and_can_
     _, again, _ = report_api("POST", "/reports", {"period": period})
     assert StreamReader(aws, "ReportBuildFunction").deliver() == []
     assert report_api("GET", f"/reports/{again['report_id']}")[1]["status"] == "ready"
+
+
+def test_a_wrong_content_type_is_415_in_our_error_shape(aws):
+    """Defect: the report API answered a 415 in Chalice's own shape ({"Code", "Message"})."""
+    status, answer, _ = report_api("POST", "/reports", raw='{"period": "2026-11"}',
+                                   headers={"Content-Type": "text/plain"})
+    assert status == 415 and answer["error"]["code"] == "unsupported_media_type"
+    assert table_items("minyi-test-ReportsTable") == []

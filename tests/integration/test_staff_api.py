@@ -403,3 +403,83 @@ def test_manual_dispatch_of_a_townships_own_matter_goes_to_the_township_named(aw
     status, body, _ = staff("POST", f"/orders/{somewhere.order_id}/dispatch", CENTRE, {"matter_code": local.code})
     assert status == 200 and body["department"] == "长洛乡人民政府"
     assert "属地乡镇" not in orders.get_order(somewhere.order_id).co_departments
+
+
+# ------------------------------------------------------------------ orders nobody could see, and paging
+def test_the_centre_sees_orders_not_yet_dispatched_and_merged_ones_under_their_parent(aws):
+    """Defect: orders in `received` and `merged` appeared in no staff listing."""
+    import_sample_duty_list()
+    # Given an order the stream has not routed yet
+    waiting = post_channel("12345", request_body("w-1", citizen={"name": "王五", "phone": "13500000000"}))[1]
+    status, body, _ = staff("GET", "/staff/queues/undispatched", CENTRE)
+    assert status == 200 and [o["order_id"] for o in body["orders"]] == [waiting["order_id"]]
+    assert "13500000000" not in json.dumps(body, ensure_ascii=False)
+    # Given an open order and a repeat of it from the same phone, merged into it (并单)
+    routes = StreamReader(aws, "RouteFunction")
+    routes.deliver()
+    first = orders.get_order(waiting["order_id"])
+    repeat = post_channel("12345", request_body("w-2", citizen={"name": "王五", "phone": "13500000000"}))[1]
+    routes.deliver()
+    assert orders.get_order(repeat["order_id"]).status.value == "merged"
+    # Then the parent, read by the centre or its department, lists the merged request
+    for who in (CENTRE, CHENGGUAN):
+        status, detail, _ = staff("GET", f"/staff/orders/{first.order_id}", who)
+        assert status == 200 and [r["order_id"] for r in detail["related_orders"]] == [repeat["order_id"]]
+        assert detail["related_orders"][0]["status"] == "merged"
+    assert staff("GET", "/staff/queues/undispatched", CENTRE)[1]["orders"] == []
+
+
+def test_staff_lists_page_with_a_cursor_past_200(aws):
+    """Defect: staff lists stopped at 200 with no way on."""
+    import_sample_duty_list()
+    routes = StreamReader(aws, "RouteFunction")
+    ids = {post_channel("12345", request_body(f"p-{n}", citizen={"name": "王五", "phone": f"1350000{n:04d}"},
+                                              address=f"梅林镇华丰社区{n}栋"))[1]["order_id"] for n in range(7)}
+    routes.deliver()
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = {"department": ["区城管局"], "limit": ["3"], **({"cursor": [cursor]} if cursor else {})}
+        status, body, _ = staff("GET", "/staff/orders", CENTRE, query=query)
+        assert status == 200 and len(body["orders"]) <= 3
+        seen += [o["order_id"] for o in body["orders"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(ids) and pages >= 3  # every order once, newest first, page by page
+    # a cursor is only good for the list that gave it: never another department's partition
+    first = staff("GET", "/staff/orders", CENTRE, query={"department": ["区城管局"], "limit": ["3"]})[1]
+    for bad in ("not-a-cursor", first["next_cursor"] + "x", base64.urlsafe_b64encode(b"[]").decode()):
+        status, body, _ = staff("GET", "/staff/orders", CENTRE, query={"department": ["区城管局"], "cursor": [bad]})
+        assert status == 400 and body["error"]["code"] == "validation_error", bad
+    status, _, _ = staff("GET", "/staff/orders", CENTRE,
+                         query={"department": ["区住建局"], "cursor": [first["next_cursor"]]})
+    assert status == 400
+    status, _, _ = staff("GET", "/staff/queues/manual", CENTRE, query={"cursor": [first["next_cursor"]]})
+    assert status == 400
+
+
+def test_a_lost_race_between_two_operators_is_409_and_one_dispatch_stands(two_orders, monkeypatch):
+    """Two operators dispatch the same manual order at once: the one who commits second gets 409."""
+    _, manual = two_orders
+    from minyi.casework import steps
+
+    real = steps.manual_dispatch
+
+    def slow_operator(*args, **kwargs):
+        step = real(*args, **kwargs)
+
+        def step_while_the_other_commits(order):
+            monkeypatch.setattr(steps, "manual_dispatch", real)
+            status, _, _ = staff("POST", f"/orders/{manual.order_id}/dispatch", CENTRE, {"matter_code": "CX-02-04"})
+            assert status == 200  # the other operator, first
+            return step(order)
+
+        return step_while_the_other_commits
+
+    monkeypatch.setattr(steps, "manual_dispatch", slow_operator)
+    status, body, _ = staff("POST", f"/orders/{manual.order_id}/dispatch", CENTRE, {"matter_code": "CX-10-03"})
+    assert status == 409 and body["error"]["code"] == "conflict"
+    order = orders.get_order(manual.order_id)
+    assert order.matter_code == "CX-02-04"
+    assert [a["action"] for a in audit_trail(manual.order_id)].count("dispatched_manually") == 1

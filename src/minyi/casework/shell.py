@@ -76,6 +76,16 @@ def commit(before: WorkOrder, command: Command, outcome: Outcome, actor: str, no
     return outcome.order.model_copy(update={"version": before.version + 1})
 
 
+def attempt(order: WorkOrder, command: Command, parties: frozenset[Party], step: Step) -> Outcome | None:
+    """The pure part of a step: may these parties take this command in the order's status
+    (403, 409), what the step does, and whether the table allows where it leads."""
+    lifecycle.check(order.status, command, parties)
+    outcome = step(order)
+    if outcome is not None:
+        lifecycle.audit_action(order.status, command, outcome.order.status, outcome.audit)
+    return outcome
+
+
 def act(order_id: str, command: Command, step: Step, *, actor: str, now: datetime,
         identity: StaffIdentity | None = None, order: WorkOrder | None = None) -> WorkOrder:
     """Take one step on an order for a staff member (`identity`) or the system (None).
@@ -87,8 +97,7 @@ def act(order_id: str, command: Command, step: Step, *, actor: str, now: datetim
     else:
         order = order or load(order_id)
         parties = frozenset({Party.SYSTEM})
-    lifecycle.check(order.status, command, parties)
-    outcome = step(order)
+    outcome = attempt(order, command, parties, step)
     if outcome is None:  # nothing to do after all (a timer that moved meanwhile)
         return order
     if command in NEW_DISPATCH:

@@ -1,1 +1,0 @@
-"""Data access: the only package that touches boto3 and pynamodb."""

@@ -1,1 +1,0 @@
-"""Pydantic models at the boundaries: payloads, work orders, duty lists, reports, settings."""
