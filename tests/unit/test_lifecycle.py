@@ -71,7 +71,7 @@ def test_every_status_and_command(status, command):
 
 def test_the_code_table_allows_exactly_the_staff_and_sweep_moves_written_here():
     in_table = {(row.source, row.command): row.target for row in lifecycle.TRANSITIONS
-                if row.command in STEPS and row.target is not S.JOINT_MEETING or row.command is Command.DISPUTE}
+                if (row.command in STEPS and row.target is not S.JOINT_MEETING) or row.command is Command.DISPUTE}
     assert in_table == ALLOWED
 
 

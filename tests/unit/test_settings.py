@@ -63,7 +63,8 @@ def test_no_table_name_has_a_default():
     probe = ("import os; os.environ.pop('ORDERS_TABLE', None)\n"
              "from minyi.core.settings import SettingsError\n"
              "from minyi.dal.order_records import OrderRecord\n"
-             "try:\n    print(OrderRecord.Meta.table_name)\nexcept SettingsError as error:\n    print('refused:', error)")
+             "try:\n    print(OrderRecord.Meta.table_name)\n"
+             "except SettingsError as error:\n    print('refused:', error)")
     env = {k: v for k, v in os.environ.items() if k != "ORDERS_TABLE"}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
     assert out.startswith("refused:") and "ORDERS_TABLE" in out
