@@ -24,7 +24,7 @@ def test_each_channels_signed_sample_becomes_one_order(aws, channel_id):
     order = orders.get_order(ack["order_id"])
     assert order.channel == channel_id and order.external_id == ack["external_id"]
     assert order.content and order.citizen.phone
-    stored = orders.get_order_with_raw(ack["order_id"])[1]
+    stored = orders.get_orders([ack["order_id"]], with_raw=True)[ack["order_id"]][1]
     assert json.loads(stored) == sample(channel_id)  # the original payload is kept (原始报文)
     again, ack2, _ = post_channel(channel_id, sample(channel_id))
     assert again == 200 and ack2 == ack

@@ -18,15 +18,3 @@ def mask_text(text: str) -> str:
     text = _ID_CARD_15.sub(r"\1******\2", text)
     text = _MOBILE.sub(r"\1****\2", text)
     return _LANDLINE.sub(r"\1****\2", text)
-
-
-def mask_phone(phone: str) -> str:
-    masked = mask_text(phone)
-    if masked == phone and len(phone) > 4:
-        return "*" * (len(phone) - 4) + phone[-4:]
-    return masked
-
-
-def mask_name(name: str) -> str:
-    """张三 -> 张*, 欧阳娜娜 -> 欧***: the way Chinese public notices show a name."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else name

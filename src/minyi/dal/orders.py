@@ -65,14 +65,6 @@ def get_order(order_id: str) -> WorkOrder | None:
     return order_of(record)
 
 
-def get_order_with_raw(order_id: str) -> tuple[WorkOrder, str | None] | None:
-    try:
-        record = OrderRecord.get(order_key(order_id), ORDER_SK, consistent_read=True)
-    except OrderRecord.DoesNotExist:
-        return None
-    return order_of(record), record.raw_payload
-
-
 def get_orders(order_ids: Iterable[str], with_raw: bool = False) -> dict[str, tuple[WorkOrder, str | None]]:
     """Several orders by id in BatchGetItem calls of up to 100 keys (consistent); the
     ones that do not exist are left out."""

@@ -50,12 +50,6 @@ EVERYDAY_WORDS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Candidate:
-    matter: Matter
-    score: float
-
-
-@dataclass(frozen=True)
 class MatchResult:
     matter: Matter | None
     confidence: float
