@@ -39,9 +39,14 @@ def main() -> None:
         module = fn.handler.rsplit(".", 1)[0]
         label = f"{fn.logical_id} ({fn.code_uri.name}/{module}.py)"
         subjects.append((label, module, fn.code_uri))
-        # the function's own environment from the template, where it is a literal
-        literal = {k: v for k, v in fn.properties["Environment"]["Variables"].items() if isinstance(v, str)}
-        envs[label] = {**env, **literal}
+        # the function's own environment from the template: literals as they are, the names
+        # CloudFormation resolves (tables, queues, the bus, the key's secret) as placeholders
+        variables = fn.properties["Environment"]["Variables"]
+        literal = {k: v for k, v in variables.items() if isinstance(v, str)}
+        names = ("_TABLE", "_BUCKET", "_PATH", "_URL", "_NAME", "_SECRET")
+        resolved = {k: f"placeholder-{k.lower()}" for k, v in variables.items()
+                    if not isinstance(v, str) and k.endswith(names)}
+        envs[label] = {**env, **literal, **resolved}
     # Bytecode as a built layer has it: pip compiles what it installs; one warm-up pass
     # compiles the rest, so the runs measure importing, not compiling.
     env.pop("PYTHONDONTWRITEBYTECODE", None)

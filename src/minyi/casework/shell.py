@@ -22,7 +22,6 @@ from minyi.models import lifecycle
 from minyi.models.identity import StaffIdentity
 from minyi.models.lifecycle import IN_HAND, AuditAction, Command, Party
 from minyi.models.order import WorkOrder
-from minyi.routing import dispatch
 from minyi.routing.jurisdiction import listed_co_handlers
 
 # commands that send an order to a department anew: each gets the dispatch side effects
@@ -107,6 +106,10 @@ def act(order_id: str, command: Command, step: Step, *, actor: str, now: datetim
 
 def announced(outcome: Outcome, now: datetime) -> Outcome:
     """A new dispatch with its side effects (on-call off hours, alerts when urgent)."""
-    order = dispatch.announce(outcome.order, now)
+    # imported here: reply delivery takes its steps through this shell and never dispatches,
+    # so its cold start does not load the matcher and the calendar
+    from minyi.routing.dispatch import announce
+
+    order = announce(outcome.order, now)
     detail = {**outcome.detail, "on_call": order.on_call} if order.on_call else outcome.detail
     return Outcome(order, detail, outcome.timer_at, outcome.keep_timer, outcome.audit)

@@ -12,7 +12,7 @@ from minyi.channels.registry import TITLE_FROM_CONTENT, Channel
 from minyi.core import clock
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import ValidationFailed, validation_details
-from minyi.models.order import ChannelRequest
+from minyi.models.channel_request import ChannelRequest
 
 _MISSING = object()
 _COMPACT_TIME = re.compile(r"^\d{14}$")

@@ -10,7 +10,7 @@ from typing import Any
 
 from minyi.core import clock
 from minyi.dal.order_records import AUDIT_SK_PREFIX, AuditRecord, order_key
-from minyi.models.listing import AuditEntry
+from minyi.models.audit import AuditEntry
 
 
 def audit_record(order_id: str, action: str, actor: str, at: datetime, from_status: str | None,

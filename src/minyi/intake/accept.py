@@ -18,7 +18,9 @@ from minyi.core.ids import legacy_order_id, order_id_for, well_formed
 from minyi.core.jsonbody import load_json, media_type
 from minyi.dal import channel_config, secrets
 from minyi.dal import orders as store
-from minyi.models.order import ChannelRequest, OrderStatusView, WorkOrder
+from minyi.models.channel_request import ChannelRequest
+from minyi.models.order import WorkOrder
+from minyi.models.public import OrderStatusView
 
 MAX_BODY_BYTES = 256 * 1024
 # If the stream that triggers dispatch loses an order, the SLA sweep dispatches it

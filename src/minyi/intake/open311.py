@@ -30,9 +30,10 @@ from minyi.dal import channel_config
 from minyi.dal import orders as order_store
 from minyi.dal.periods import orders_received_between
 from minyi.intake import accept as intake
+from minyi.models.channel_request import ChannelRequest
 from minyi.models.duty import DutyList, Matter
 from minyi.models.lifecycle import STATUSES
-from minyi.models.order import ChannelRequest, Citizen, ReplyStatus, WorkOrder
+from minyi.models.order import Citizen, ReplyStatus, WorkOrder
 from minyi.routing.cache import CachedDutyList
 
 CHANNEL = "open311"

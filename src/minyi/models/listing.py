@@ -1,10 +1,9 @@
 """What the orders table's indexes give back: orders as lists show them (no personal
-data), pages of them, and audit records."""
+data), and pages of them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -41,17 +40,6 @@ class DepartmentEntry(BaseModel):
 class Page[T](BaseModel):
     items: list[T]
     next_cursor: str | None = None
-
-
-class AuditEntry(BaseModel):
-    """审计记录 as read back."""
-
-    action: str
-    actor: str
-    at: datetime
-    from_status: str | None = None
-    to_status: str | None = None
-    detail: dict[str, Any] | None = None
 
 
 class PeriodEntry(BaseModel):

@@ -1,4 +1,4 @@
-"""Work orders (工单) and the payloads that create them."""
+"""Work orders (工单): the order as stored and worked on, with the citizen, the reply, returns and lapses."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from minyi.core.clock import SHANGHAI
-from minyi.models.lifecycle import STATUSES, OrderStatus
+from minyi.models.lifecycle import OrderStatus
 
-_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # no control characters
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_NO_CONTROL)]
-ExternalId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\w\-.:/#]+$")
-]
 Phone = Annotated[
     str,
     StringConstraints(
@@ -43,19 +38,6 @@ def _id_number(value: str) -> str:
 
 
 IdNumber = Annotated[str, AfterValidator(_id_number)]
-
-
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        # channels in China send local wall-clock time without an offset
-        return moment.replace(tzinfo=SHANGHAI)
-    try:
-        return moment.astimezone(SHANGHAI)
-    except OverflowError:  # 9999-12-31T23:00-01:00 has no Asia/Shanghai time
-        raise ValueError("time out of range") from None
-
-
-AwareTime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class ReturnReason(StrEnum):
@@ -90,24 +72,10 @@ class Citizen(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50,
+                                           pattern=NO_CONTROL)]
     phone: Phone
     id_number: IdNumber | None = None
-
-
-class ChannelRequest(BaseModel):
-    """A request as a channel posts it to `POST /channels/{channel}/requests`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    external_id: ExternalId
-    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    citizen: Citizen
-    address: Annotated[Text, StringConstraints(max_length=200)] | None = None
-    received_at: AwareTime | None = None
-    urgent: bool = False
-    requested_matter: str | None = None  # a matter the caller chose (an Open311 service_code)
 
 
 class ReplyStatus(StrEnum):
@@ -188,30 +156,3 @@ def normalized_address(address: str | None) -> str | None:
         return None
     kept = "".join(ch for ch in address if ch.isalnum())
     return kept if len(kept) >= 6 else None  # "梅林镇" alone says nothing about one place
-
-
-class OrderStatusView(BaseModel):
-    """What anyone holding an order id may see: no name, no phone, no content."""
-
-    order_id: str
-    channel: str
-    status: OrderStatus
-    department: str | None
-    co_departments: list[str]
-    matter: list[str]
-    received_at: datetime
-    dispatched_at: datetime | None
-    due_at: datetime | None
-    overdue_at: datetime | None
-    urgent: bool
-    parent_order_id: str | None
-    status_label: str = ""
-    related_count: int = 0
-    reply_status: ReplyStatus | None = None
-
-    @classmethod
-    def of(cls, order: WorkOrder) -> OrderStatusView:
-        fields = order.model_dump(include=set(cls.model_fields) - {"status_label"})
-        return cls(**fields, status_label=STATUSES[order.status].public_label,
-                   related_count=len(order.related_orders),
-                   reply_status=order.reply.status if order.reply else None)

@@ -26,11 +26,16 @@ GANXIAN_TOWNSHIPS = ("梅林镇", "王母渡镇", "沙地镇", "江口镇", "田
 # what names a place below a township in Chinese addresses: 村, 社区, 街, 路, 圩镇, 小区 ...
 _LOCALITY_ENDINGS = ("村民小组", "村委会", "居委会", "社区", "街道", "大道", "圩镇", "小区", "花园", "村", "组",
                      "街", "路", "巷", "圩")
-_TOWNSHIP_THEN_LOCALITY = re.compile(
-    "(" + "|".join(GANXIAN_TOWNSHIPS) + ")"
-    # up to ten characters of the place's own name (a particle such as 的 ends it), then
-    # the word that says what it is; greedy, so 圩镇主街 wins over 圩镇
-    + "((?:(?![的和与及在了是有对向从到])[\u4e00-\u9fa5A-Za-z0-9]){0,10}(?:" + "|".join(_LOCALITY_ENDINGS) + "))")
+
+
+@cache
+def _township_then_locality() -> re.Pattern[str]:
+    """A township, then up to ten characters of the place's own name (a particle such as 的
+    ends it), then the word that says what it is; greedy, so 圩镇主街 wins over 圩镇.
+    Compiled on first use: a function that never reads a place never pays for it."""
+    return re.compile(
+        "(" + "|".join(GANXIAN_TOWNSHIPS) + ")"
+        + "((?:(?![的和与及在了是有对向从到])[\u4e00-\u9fa5A-Za-z0-9]){0,10}(?:" + "|".join(_LOCALITY_ENDINGS) + "))")
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ def _gazetteer() -> tuple[dict[str, str], re.Pattern[str]]:
 
 
 # a town, township, district or county named right before a village: where that village is
-_DIVISION_BEFORE = re.compile("[\u4e00-\u9fa5]{1,7}?(?:镇|乡|街道|区|县)$")
+_DIVISION_BEFORE = "[\u4e00-\u9fa5]{1,7}?(?:镇|乡|街道|区|县)$"
 _OWN_COUNTY = ("赣县区", "赣县")
 
 
@@ -67,7 +72,7 @@ def _villages(text: str) -> list[tuple[int, Place]]:
     found = []
     for match in pattern.finditer(text):
         township = owners[match.group()]
-        before = _DIVISION_BEFORE.search(text, max(0, match.start() - 8), match.start())
+        before = re.compile(_DIVISION_BEFORE).search(text, max(0, match.start() - 8), match.start())
         if before and not before.group().endswith((township, *_OWN_COUNTY)):
             continue
         found.append((match.start(), Place(township, match.group())))
@@ -95,7 +100,7 @@ def places(text: str) -> tuple[Place, ...]:
     named on its own is a place too."""
     villages = _villages(text)
     found: dict[str, tuple[int, Place]] = {}
-    for match in _TOWNSHIP_THEN_LOCALITY.finditer(text):
+    for match in _township_then_locality().finditer(text):
         place = Place(match.group(1), match.group(2))
         found.setdefault(str(place), (match.start(), place))
     for at, place in villages:

@@ -1,0 +1,44 @@
+"""A request as a channel posts it (受理的诉求), before it is a work order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from minyi.core.clock import SHANGHAI
+from minyi.models.order import NO_CONTROL, Citizen
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=NO_CONTROL)]
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\w\-.:/#]+$")
+]
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        # channels in China send local wall-clock time without an offset
+        return moment.replace(tzinfo=SHANGHAI)
+    try:
+        return moment.astimezone(SHANGHAI)
+    except OverflowError:  # 9999-12-31T23:00-01:00 has no Asia/Shanghai time
+        raise ValueError("time out of range") from None
+
+
+AwareTime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class ChannelRequest(BaseModel):
+    """A request as a channel posts it to `POST /channels/{channel}/requests`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: ExternalId
+    title: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    citizen: Citizen
+    address: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    received_at: AwareTime | None = None
+    urgent: bool = False
+    requested_matter: str | None = None  # a matter the caller chose (an Open311 service_code)
