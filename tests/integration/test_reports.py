@@ -139,3 +139,30 @@ def test_a_wrong_content_type_is_415_in_our_error_shape(aws):
                                    headers={"Content-Type": "text/plain"})
     assert status == 415 and answer["error"]["code"] == "unsupported_media_type"
     assert table_items("minyi-test-ReportsTable") == []
+
+
+def test_an_order_that_ran_over_counts_against_its_department_after_a_redispatch(aws):
+    """Defect: a re-dispatch set overdue_at to nothing and reports counted by the current
+    department, so the department that let the order run over dropped out of the count."""
+    from tests.helpers import CENTRE, CHENGGUAN, call_api, staff_token
+
+    routes = StreamReader(aws, "RouteFunction")
+    builds = StreamReader(aws, "ReportBuildFunction")
+    order_id = dispatched_order()
+    routes.deliver()
+    due = datetime.fromisoformat(call_api("IntakeFunction", "GET", f"/orders/{order_id}")[1]["due_at"])
+    # Given 区城管局 let it run over
+    assert scheduled("SlaCheckFunction", due + timedelta(minutes=1)) == {"escalated": 1}
+    # When it returns the order and the centre re-dispatches it to 区住建局
+    status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order_id}/return",
+                            {"category": "not_our_duty", "text": "小区内路灯属物业"}, headers=staff_token(*CHENGGUAN))
+    assert status == 200
+    status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order_id}/review",
+                            {"decision": "redispatch", "department": "区住建局"}, headers=staff_token(*CENTRE))
+    assert status == 200
+    # Then the month's report still counts the overdue order against 区城管局, and not 区住建局
+    _, body, _ = report_api("POST", "/reports", {"period": clock.now().strftime("%Y-%m")})
+    builds.deliver()
+    _, ready, _ = report_api("GET", f"/reports/{body['report_id']}")
+    rows = {line.split(",")[0]: line.split(",") for line in download(ready["url"]).decode("utf-8-sig").splitlines()}
+    assert rows["区城管局"][-1] == "1" and rows["区住建局"][-1] == "0"

@@ -82,3 +82,11 @@ def test_the_rule_catches_an_upward_import(tmp_path):
     module = tmp_path / "core_example.py"
     module.write_text("def f():\n    from minyi.casework import shell\n", encoding="utf-8")
     assert imported(module) == [(2, "minyi.casework")]
+
+
+def test_the_local_placeholder_is_read_in_one_place():
+    """属地: how the placeholder 属地乡镇 becomes a township government is written once
+    (routing/jurisdiction.py); the duty list's own model and parser name it, nobody else."""
+    allowed = {"models/duty.py", "routing/jurisdiction.py", "routing/duty_list.py"}
+    using = {str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py") if "LOCAL_LEAD" in path.read_text()}
+    assert using <= allowed, sorted(using - allowed)
