@@ -201,10 +201,12 @@ def distinct_requests(client: Client, channels: list[str], count: int, sends: in
 
 
 def hot_keys(client: Client, channels: list[str], keys: int, rounds: int, clients: int, tag: str,
-             phone_base: int) -> Outcome:
+             phone_base: int, watch: MemoryWatch) -> Outcome:
     """Every client sends the same request at the same moment, `rounds` times over."""
     outcome = Outcome()
     for n in range(keys):
+        if watch.over.is_set():
+            break
         key, channel_id = f"{tag}-hot-{n}", channels[n % len(channels)]
         payload = variant(channel_id, key, f"13{(phone_base + 10**6 + n) % 10**9:09d}")
         barrier = threading.Barrier(clients)
@@ -223,10 +225,10 @@ def hot_keys(client: Client, channels: list[str], keys: int, rounds: int, client
 
 
 def dispatch_conflicts(client: Client, state_dir: Path, pairs: int, tag: str, phone_base: int,
-                       wait: float) -> Outcome:
+                       wait: float, watch: MemoryWatch) -> Outcome:
     """Orders in the manual queue, each dispatched at once to two different matters."""
     outcome = Outcome()
-    if pairs <= 0:
+    if pairs <= 0 or watch.over.is_set():
         return outcome
     token = subprocess.run([str(Path(sys.executable).with_name("minyi")), "--local-dir", str(state_dir),
                             "staff", "token", "zhongxin01"], capture_output=True, text=True, check=True).stdout.strip()
@@ -271,7 +273,8 @@ def dispatch_conflicts(client: Client, state_dir: Path, pairs: int, tag: str, ph
     return outcome
 
 
-def settle(client: Client, order_ids: list[str], wait: float, clients: int) -> tuple[Counter, float]:
+def settle(client: Client, order_ids: list[str], wait: float, clients: int,
+           watch: MemoryWatch) -> tuple[Counter, float]:
     """Reads every acknowledged order until none is `received` (or the wait is over)."""
     started = time.monotonic()
     pending = set(order_ids)
@@ -287,7 +290,7 @@ def settle(client: Client, order_ids: list[str], wait: float, clients: int) -> t
                 final[order_id] = state
                 if state not in ("received", "http 404"):
                     pending.discard(order_id)
-            if not pending or time.monotonic() - started > wait:
+            if not pending or time.monotonic() - started > wait or watch.over.is_set():
                 break
             time.sleep(1)
     return Counter(final.values()), time.monotonic() - started
@@ -351,13 +354,14 @@ def main() -> int:
         send_seconds = time.monotonic() - started
         print(f"distinct: {args.requests} x {args.sends} in {send_seconds:.1f} s "
               f"({args.requests * args.sends / send_seconds:.1f} req/s)  answers {dict(distinct.answers)}", flush=True)
-        hot = hot_keys(client, channels, args.hot_keys, args.hot_rounds, args.clients, tag, phone_base)
+        hot = hot_keys(client, channels, args.hot_keys, args.hot_rounds, args.clients, tag, phone_base, watch)
         print(f"hot keys: {args.hot_keys} x {args.clients} clients x {args.hot_rounds} rounds  "
               f"answers {dict(hot.answers)}", flush=True)
-        conflicts = dispatch_conflicts(client, state_dir, args.dispatch_pairs, tag, phone_base, args.wait)
+        conflicts = dispatch_conflicts(client, state_dir, args.dispatch_pairs, tag, phone_base, args.wait,
+                                       watch)
         print(f"dispatch conflicts: {args.dispatch_pairs} pairs  answers {dict(conflicts.answers)}", flush=True)
         acknowledged = {**distinct.acknowledged, **hot.acknowledged}
-        states, settle_seconds = settle(client, sorted(acknowledged), args.wait, args.clients)
+        states, settle_seconds = settle(client, sorted(acknowledged), args.wait, args.clients, watch)
         total = time.monotonic() - started
         after = rss_kib(pid) if pid else {}
         watch.done.set()
