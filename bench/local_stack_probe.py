@@ -6,7 +6,7 @@
 
 What it does, with 10 concurrent clients:
 1. N distinct signed requests spread over every hmac-sha256 channel (each channel's sample
-   with its external id and citizen phone varied), each sent 3 times in random order:
+   with its external id, citizen phone and address varied), each sent 3 times in random order:
    exactly one 201 per request, 200 for the others, one order id per request;
 2. hot keys: a few requests each sent by every client at once, several rounds (the
    retry storm of a channel that timed out): again one 201 per request;
@@ -64,14 +64,21 @@ def _set(payload: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def variant(channel_id: str, external_id: str, phone: str, content: str | None = None) -> dict:
-    """The channel's sample with its own external-id and phone fields replaced."""
+def variant(channel_id: str, external_id: str, phone: str, content: str | None = None,
+            place: int | None = None) -> dict:
+    """The channel's sample with its own external-id and phone fields replaced, and its
+    address numbered `place` if given."""
     from minyi.channels import registry
 
     fields = registry()[channel_id].fields
     payload = copy.deepcopy(json.loads((SAMPLES / f"{channel_id}.json").read_text(encoding="utf-8")))
     _set(payload, fields["external_id"], external_id)
     _set(payload, fields["citizen.phone"], phone)
+    if place is not None and "address" in fields:
+        address = payload
+        for part in fields["address"].split("."):
+            address = address[part]
+        _set(payload, fields["address"], f"{address}{place}号")
     if content is not None:
         _set(payload, fields["content"], content)
         if "title" in fields:
@@ -179,6 +186,10 @@ def distinct_requests(client: Client, channels: list[str], count: int, sends: in
                       phone_base: int, watch: MemoryWatch) -> Outcome:
     requests = {f"{tag}-{n}": channels[n % len(channels)] for n in range(count)}
     phones = {key: f"13{(phone_base + n) % 10**9:09d}" for n, key in enumerate(requests)}
+    # Every third request of a channel shares an address (same matter, same place: merged,
+    # 并单), as some do in life; with the sample's one address all of a channel's orders
+    # would merge onto one parent, whose item and stream images grow with every merge.
+    places = {key: n // (3 * len(channels)) for n, key in enumerate(requests)}
     jobs = [key for key in requests for _ in range(sends)]
     random.shuffle(jobs)
     results: dict[str, list] = {key: [] for key in requests}
@@ -187,7 +198,7 @@ def distinct_requests(client: Client, channels: list[str], count: int, sends: in
     def send(key: str) -> None:
         if watch.over.is_set():
             return
-        answer = client.post_signed(requests[key], variant(requests[key], key, phones[key]))
+        answer = client.post_signed(requests[key], variant(requests[key], key, phones[key], place=places[key]))
         with lock:
             results[key].append(answer)
 

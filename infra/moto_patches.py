@@ -48,8 +48,8 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 # from a handler that already holds the lock).
 LOCK = threading.RLock()
 ITERATOR_LIFETIME_SECONDS = 15 * 60  # DynamoDB Streams' own
-# About 2 KB each (the iterator's ARN is ~750 characters); the local stack's pollers
-# issue ~10 a second, so the cap rarely evicts one before it expires.
+# About 3 KB each (its ARN alone is ~750 characters), so at most ~30 MB; the local stack's
+# pollers issue ~10 a second, so the cap rarely evicts one before it expires.
 ITERATOR_CAPACITY = 10_000
 _MARK = "_minyi_patched"
 

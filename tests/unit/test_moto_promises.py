@@ -225,6 +225,12 @@ def test_index_queries_during_concurrent_writes_see_whole_items(table):
 
     def write(w: int) -> None:
         client = boto3.client("dynamodb", region_name=REGION)
+        if w == 0:  # one writer in batches
+            for start in range(0, per_writer, 20):
+                client.batch_write_item(RequestItems={TABLE: [
+                    {"PutRequest": {"Item": _item(f"w{w}-{n}", kind="order", state="new")}}
+                    for n in range(start, start + 20)]})
+            return
         for n in range(per_writer):
             client.transact_write_items(TransactItems=[
                 {"Put": {"TableName": TABLE, "Item": _item(f"w{w}-{n}", kind="order", state="new")}},
@@ -283,3 +289,29 @@ def test_an_iterator_expires_after_fifteen_minutes():
     with pytest.raises(moto_patches.ExpiredIteratorException):
         store["old"]
     assert list(store) == ["new"] and store["new"] == "iterator"
+
+
+def test_only_dynamodb_requests_wait_for_one_another(table):
+    """An SQS long poll or any other service never queues behind DynamoDB's lock."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="beside")["QueueUrl"]
+    finished = {"sqs": threading.Event(), "dynamodb": threading.Event()}
+
+    def receive() -> None:
+        sqs.send_message(QueueUrl=queue, MessageBody="x")
+        sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)
+        finished["sqs"].set()
+
+    def read() -> None:
+        _get(boto3.client("dynamodb", region_name=REGION), "a")
+        finished["dynamodb"].set()
+
+    with moto_patches.LOCK:  # what a long DynamoDB request holds
+        threads = [threading.Thread(target=receive), threading.Thread(target=read)]
+        for thread in threads:
+            thread.start()
+        assert finished["sqs"].wait(30)
+        assert not finished["dynamodb"].is_set()
+    assert finished["dynamodb"].wait(30)
+    for thread in threads:
+        thread.join()
