@@ -18,7 +18,7 @@ export AWS_REGION ?= us-east-1
 DEPLOY_REGION := ap-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv lint test test-fast run build build-check bench bench-dispatch clean
+.PHONY: help venv lint test test-fast run build build-check bench bench-dispatch probe clean
 
 help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
@@ -26,6 +26,7 @@ help:
 	@echo "make build  - sam build without Docker, then build-check (every handler imports from the layer alone)"
 	@echo "make bench  - cold imports, intake writes and latency, dispatch speed and accuracy, layer size"
 	@echo "make bench-dispatch [DATA=file] - dispatch accuracy on labelled messages (CSV or TSV)"
+	@echo "make probe [ARGS='--start --requests 3000'] - concurrent duplicates and moto's memory against the local stack"
 
 $(VENV)/.installed: requirements-dev.txt src/requirements.txt pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (install it or set PYTHON312=...)"; exit 1; }
@@ -77,6 +78,10 @@ bench: venv
 
 bench-dispatch: venv
 	DATA=$(DATA) $(PY) bench/dispatch_accuracy.py
+
+# against the stack `make run` started (.local/); ARGS="--start" starts one of its own
+probe: venv
+	$(PY) bench/local_stack_probe.py $(ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .local

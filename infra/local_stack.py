@@ -67,13 +67,17 @@ def _say(message: str) -> None:
 
 
 class MotoServer:
+    """`python -m moto.server`, with infra.moto_patches applied (infra/moto_server.py):
+    DynamoDB requests one at a time, transactions that cancel without copying the table,
+    shard iterators that expire."""
+
     def __init__(self, port: int, log_dir: Path) -> None:
         self.port = port
         self.endpoint = f"http://127.0.0.1:{port}"
         log = open(log_dir / "moto.log", "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "infra.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -354,9 +358,12 @@ class LocalStack:
         while not self.stop_event.is_set():
             for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
                 shard_id = shard["ShardId"]
-                # A fresh iterator after the last record seen, on every poll: moto swaps in a
-                # copy of the table (and of its stream shard) when it cancels a transaction,
-                # and an iterator taken before that would read the stale copy forever.
+                # A fresh iterator after the last record seen, on every poll, rather than
+                # following NextShardIterator: the position is the sequence number, so an
+                # iterator that expired (15 min, or evicted; see infra/moto_patches.py) while
+                # a batch was being retried cannot lose it. Nothing is skipped: the patched
+                # moto answers under one lock, and a cancelled transaction's records never
+                # become visible, so sequence numbers are never re-issued.
                 position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last_seen[shard_id]}
                             if last_seen.get(shard_id) else {"ShardIteratorType": "TRIM_HORIZON"})
                 iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)["ShardIterator"]
@@ -518,7 +525,8 @@ class LocalStack:
         shared_env = {k: v for fn in self.functions for k, v in self._function_env(fn).items()
                       if k.endswith(("_TABLE", "_BUCKET", "_PATH", "_QUEUE_URL"))}
         (self.log_dir / "stack.json").write_text(json.dumps({
-            "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "region": self.region,
+            "api": f"http://127.0.0.1:{self.port}", "moto": self.moto.endpoint, "moto_pid": self.moto.process.pid,
+            "region": self.region,
             "resources": self.provisioned.refs, "env": {**shared_env, **self.staff_env}},
             ensure_ascii=False, indent=2), encoding="utf-8")
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

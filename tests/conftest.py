@@ -1,4 +1,5 @@
-"""Shared fixtures. AWS is moto: in-process `mock_aws` here, moto server over HTTP in
+"""Shared fixtures. AWS is moto (patched by infra.moto_patches to keep DynamoDB's
+promises): in-process `mock_aws` here, the local stack's moto server over HTTP in
 tests/e2e. Resources come from template.yaml through the same provisioning code the
 local stack uses, and handlers are loaded from their files as Lambda loads them."""
 
@@ -47,9 +48,14 @@ os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws  # noqa: E402
 
+from infra import moto_patches  # noqa: E402
 from infra import template as cfn  # noqa: E402
 from infra.provision import Provisioned, function_environment, provision  # noqa: E402
 from minyi.core import settings  # noqa: E402
+
+# in-process moto with the local stack's semantics: one DynamoDB request at a time,
+# transactions that cancel without touching the table
+moto_patches.apply()
 
 TEMPLATE = cfn.load()
 FUNCTIONS = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
