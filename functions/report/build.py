@@ -5,7 +5,7 @@ from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics, tracer
 from minyi.entrypoints.streams import process_stream
 from minyi.models.events import ScheduledEvent, StreamRecord
-from minyi.reports import requests as reports
+from minyi.reports import build as reports
 
 SETTINGS = settings.load("orders_table", "reports_table", "reports_bucket")
 

@@ -104,7 +104,7 @@ def test_daily_schedule_builds_yesterdays_report(aws):
 
 
 def test_rebuilding_a_ready_report_changes_nothing(aws):
-    from minyi.reports import requests as reports
+    from minyi.reports import build as reports
 
     period = clock.now().strftime("%Y-%m")
     _, body, _ = report_api("POST", "/reports", {"period": period})
@@ -117,7 +117,7 @@ def test_rebuilding_a_ready_report_changes_nothing(aws):
 
 def test_a_report_that_cannot_be_built_is_marked_failed_with_its_reason_and_can_be_asked_again(aws):
     """Defect: a report whose build failed stayed pending forever; `failed` existed and nothing set it."""
-    from minyi.reports import requests as reports
+    from minyi.reports import build as reports
 
     period = clock.now().strftime("%Y-%m")
     _, body, _ = report_api("POST", "/reports", {"period": period})

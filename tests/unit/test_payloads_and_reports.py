@@ -11,7 +11,7 @@ from minyi.core.ids import legacy_order_id, order_id_for
 from minyi.core.jsonbody import load_json
 from minyi.intake import accept as intake
 from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
-from minyi.reports import render, tabulate
+from minyi.reports import periods, render
 from tests.helpers import sample
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
@@ -126,9 +126,9 @@ def test_bad_periods(period):
 
 
 def test_period_bounds():
-    start, end = tabulate.period_bounds("2026-12")
+    start, end = periods.period_bounds("2026-12")
     assert (start.month, end.year, end.month, end.day) == (12, 2027, 1, 1)
-    start, end = tabulate.period_bounds("2026-11-26")
+    start, end = periods.period_bounds("2026-11-26")
     assert (end - start).days == 1
 
 

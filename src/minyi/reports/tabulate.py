@@ -4,24 +4,12 @@ kept with the department that let each order run over."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
 
-from minyi.core import clock
 from minyi.dal.periods import orders_received_between
 from minyi.models.report import ReportRow
+from minyi.reports.periods import period_bounds
 
 UNASSIGNED = "（未分拨）"
-
-
-def period_bounds(period: str) -> tuple[datetime, datetime]:
-    """[start, end) of a month YYYY-MM or a day YYYY-MM-DD, Asia/Shanghai."""
-    if len(period) == 7:
-        start = datetime.strptime(period + "-01", "%Y-%m-%d").replace(tzinfo=clock.SHANGHAI)
-        end = (start + timedelta(days=32)).replace(day=1)
-    else:
-        start = datetime.strptime(period, "%Y-%m-%d").replace(tzinfo=clock.SHANGHAI)
-        end = start + timedelta(days=1)
-    return start, end
 
 
 def tabulate(period: str) -> list[ReportRow]:
