@@ -7,6 +7,7 @@ Plain boto3 against a small table of its own, in-process (`mock_aws`)."""
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -315,3 +316,58 @@ def test_only_dynamodb_requests_wait_for_one_another(table):
     assert finished["dynamodb"].wait(30)
     for thread in threads:
         thread.join()
+
+
+def test_queries_answer_exactly_as_moto_does_while_reading_only_what_they_need(table, monkeypatch):
+    table.create_table(
+        TableName="events", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "kind", "when")],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by_when", "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["note"]},
+             "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                           {"AttributeName": "when", "KeyType": "RANGE"}]},
+            {"IndexName": "by_kind", "Projection": {"ProjectionType": "KEYS_ONLY"},
+             "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}]}])
+    rng = random.Random(5)
+    for n in range(300):  # `when` repeats across items: index order must fall back to the table's keys
+        item = {"pk": {"S": f"p{rng.randrange(12)}"}, "sk": {"S": f"s{rng.randrange(50):02d}"}, "note": {"S": str(n)}}
+        if n % 7:
+            item["kind"] = {"S": rng.choice("abc")}
+            item["when"] = {"S": f"2026-11-{rng.randrange(1, 6):02d}"}
+        table.put_item(TableName="events", Item=item)
+
+    def values(**named: str) -> dict:
+        return {f":{name}": {"S": value} for name, value in named.items()}
+
+    queries = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="p3")},
+        {"KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+         "ExpressionAttributeValues": values(p="p4", s="s1"), "ScanIndexForward": False},
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="p5"), "Limit": 3},
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="nobody")},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k", "ExpressionAttributeValues": values(k="a")},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k AND #w >= :w", "ExpressionAttributeNames": {
+            "#w": "when"}, "ExpressionAttributeValues": values(k="b", w="2026-11-03"), "ScanIndexForward": False,
+         "Limit": 7},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k", "FilterExpression": "pk = :p",
+         "ExpressionAttributeValues": values(k="c", p="p1"), "Limit": 5},
+        {"IndexName": "by_kind", "KeyConditionExpression": "kind = :k", "ExpressionAttributeValues": values(k="a"),
+         "Limit": 10},
+    ]
+
+    def every_page(query: dict) -> list:
+        pages, start = [], {}
+        while True:
+            answer = table.query(TableName="events", **query, **start)
+            pages.append((answer["Items"], answer.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in answer:
+                return pages
+            start = {"ExclusiveStartKey": answer["LastEvaluatedKey"]}
+
+    assert hasattr(Table.query, "__wrapped__")  # the patched query answers first
+    answered = [every_page(query) for query in queries]
+    with monkeypatch.context() as unpatched:
+        unpatched.setattr(Table, "query", Table.query.__wrapped__)
+        assert [every_page(query) for query in queries] == answered
+    assert sum(len(items) for pages in answered for items, _ in pages) > 100
