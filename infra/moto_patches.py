@@ -13,6 +13,12 @@
 - Shard iterators expire: moto keeps every iterator it ever issued (each pinning the
   shard, and after a cancelled transaction the table copy it belonged to). DynamoDB's
   expire after 15 minutes; here too, and at most ITERATOR_CAPACITY are kept.
+- Nothing is kept for moto's dashboard: every moto model object is appended, on
+  creation, to a class-wide list the dashboard reads (BaseModel.__new__), never dropped.
+  For DynamoDB that is every Item ever made (each put's new item, each query result's
+  deep copy, each update's before-image), every stream record and iterator, and every
+  table copy a transaction made: the server's memory grew with requests, not with data.
+  DynamoDB's and Streams' models are no longer tracked (S3 reads its own list; kept).
 
 - Queries read what they need: moto's Table.query sorts the whole table (slow Python
   comparisons) before filtering it, on every call, and scans all of it for a partition
@@ -34,6 +40,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -73,6 +80,22 @@ def apply() -> None:
     if not getattr(Table.query, _MARK, False):
         Table.query = _scoped_query(Table.query)
         Table.all_items = _scoped_all_items(Table.all_items)
+    for model in _models(BaseModel):
+        if model.__module__.startswith(("moto.dynamodb.", "moto.dynamodbstreams.")):
+            model.__new__ = _UNTRACKED_NEW
+
+
+def _models(base: type) -> Iterator[type]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
+_UNTRACKED_NEW = staticmethod(_untracked_new)
 
 
 def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -7,6 +7,7 @@ Plain boto3 against a small table of its own, in-process (`mock_aws`)."""
 from __future__ import annotations
 
 import copy
+import gc
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
-from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.dynamodbstreams.models import ShardIterator, dynamodbstreams_backends
 
 from infra import moto_patches
 
@@ -277,6 +278,33 @@ def test_shard_iterators_are_not_kept_forever(table):
     table.put_item(TableName=TABLE, Item=_item("b"))
     assert [r["eventName"] for r in reader.streams.get_records(ShardIterator=issued[-1])["Records"]] == ["INSERT"]
     assert len(store) == 500
+    gc.collect()
+    assert _alive(ShardIterator) <= 500  # dropped means freed: nothing else holds them
+
+
+def _alive(model: type) -> int:
+    return sum(isinstance(o, model) for o in gc.get_objects())
+
+
+def test_requests_leave_nothing_behind_but_data(table):
+    """moto keeps every model object it ever made for its dashboard: every query result's
+    copy, every update's before-image, every put's replaced item. Not here."""
+    for n in range(10):
+        table.put_item(TableName=TABLE, Item=_item(f"p{n}", kind="order", state="0", payload="x" * 500))
+    gc.collect()
+    before = _alive(Item)
+    for n in range(100):
+        table.query(TableName=TABLE, IndexName="by_kind", KeyConditionExpression="kind = :k",
+                    ExpressionAttributeValues={":k": {"S": "order"}})
+        table.scan(TableName=TABLE)
+        table.update_item(TableName=TABLE, Key=_key("p1"), UpdateExpression="SET #s = :n",
+                          ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":n": {"S": str(n)}})
+        table.put_item(TableName=TABLE, Item=_item("p2", kind="order", state=str(n)))
+        with pytest.raises(ClientError):
+            table.transact_write_items(TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": _item("p3"), "ConditionExpression": "attribute_not_exists(pk)"}}])
+    gc.collect()
+    assert _alive(Item) - before <= 2  # unpatched: 3,300
 
 
 def test_an_iterator_expires_after_fifteen_minutes():
