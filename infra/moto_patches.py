@@ -19,7 +19,6 @@
   deep copy, each update's before-image), every stream record and iterator, and every
   table copy a transaction made: the server's memory grew with requests, not with data.
   DynamoDB's and Streams' models are no longer tracked (S3 reads its own list; kept).
-
 - Queries read what they need: moto's Table.query sorts the whole table (slow Python
   comparisons) before filtering it, on every call, and scans all of it for a partition
   key; at 10,000 items that is ~85 ms a query, which one-at-a-time makes everyone's wait.
