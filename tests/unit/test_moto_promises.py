@@ -332,15 +332,16 @@ def test_only_dynamodb_requests_wait_for_one_another(table):
         finished["sqs"].set()
 
     def read() -> None:
-        _get(boto3.client("dynamodb", region_name=REGION), "a")
+        _get(table, "a")
         finished["dynamodb"].set()
 
     with moto_patches.LOCK:  # what a long DynamoDB request holds
-        threads = [threading.Thread(target=receive), threading.Thread(target=read)]
+        threads = [threading.Thread(target=read), threading.Thread(target=receive)]
         for thread in threads:
             thread.start()
         assert finished["sqs"].wait(30)
-        assert not finished["dynamodb"].is_set()
+        # a get takes milliseconds; still waiting two seconds on means it waits for the lock
+        assert not finished["dynamodb"].wait(2)
     assert finished["dynamodb"].wait(30)
     for thread in threads:
         thread.join()
