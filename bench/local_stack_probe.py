@@ -183,13 +183,13 @@ def _tally(outcome: Outcome, key: str, results: list[tuple[int, Any]]) -> None:
 
 
 def distinct_requests(client: Client, channels: list[str], count: int, sends: int, clients: int, tag: str,
-                      phone_base: int, watch: MemoryWatch) -> Outcome:
+                      phone_base: int, watch: MemoryWatch, shared_address: bool = False) -> Outcome:
     requests = {f"{tag}-{n}": channels[n % len(channels)] for n in range(count)}
     phones = {key: f"13{(phone_base + n) % 10**9:09d}" for n, key in enumerate(requests)}
     # Every third request of a channel shares an address (same matter, same place: merged,
     # 并单), as some do in life; with the sample's one address all of a channel's orders
     # would merge onto one parent, whose item and stream images grow with every merge.
-    places = {key: n // (3 * len(channels)) for n, key in enumerate(requests)}
+    places = {key: None if shared_address else n // (3 * len(channels)) for n, key in enumerate(requests)}
     jobs = [key for key in requests for _ in range(sends)]
     random.shuffle(jobs)
     results: dict[str, list] = {key: [] for key in requests}
@@ -334,6 +334,8 @@ def main() -> int:
     parser.add_argument("--hot-rounds", type=int, default=3, help="rounds of each hot key (default 3)")
     parser.add_argument("--dispatch-pairs", type=int, default=5,
                         help="manual orders dispatched twice at once (default 5)")
+    parser.add_argument("--shared-address", action="store_true",
+                        help="every request of a channel at its sample's address: they merge onto a few orders")
     parser.add_argument("--wait", type=float, default=180, help="seconds to wait for orders to leave `received`")
     parser.add_argument("--local-dir", type=Path, default=ROOT / ".local", help="state dir of a running stack")
     parser.add_argument("--start", action="store_true", help="start a local stack of its own (and stop it)")
@@ -361,7 +363,7 @@ def main() -> int:
 
         started = time.monotonic()
         distinct = distinct_requests(client, channels, args.requests, args.sends, args.clients, tag, phone_base,
-                                     watch)
+                                     watch, args.shared_address)
         send_seconds = time.monotonic() - started
         print(f"distinct: {args.requests} x {args.sends} in {send_seconds:.1f} s "
               f"({args.requests * args.sends / send_seconds:.1f} req/s)  answers {dict(distinct.answers)}", flush=True)

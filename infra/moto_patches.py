@@ -13,6 +13,17 @@
 - Shard iterators expire: moto keeps every iterator it ever issued (each pinning the
   shard, and after a cancelled transaction the table copy it belonged to). DynamoDB's
   expire after 15 minutes; here too, and at most ITERATOR_CAPACITY are kept.
+- Nothing is kept for moto's dashboard: every moto model object is appended, on
+  creation, to a class-wide list the dashboard reads (BaseModel.__new__), never dropped.
+  For DynamoDB that is every Item ever made (each put's new item, each query result's
+  deep copy, each update's before-image), every stream record and iterator, and every
+  table copy a transaction made: the server's memory grew with requests, not with data.
+  DynamoDB's and Streams' models are no longer tracked (S3 reads its own list; kept).
+- Queries read what they need: moto's Table.query sorts the whole table (slow Python
+  comparisons) before filtering it, on every call, and scans all of it for a partition
+  key; at 10,000 items that is ~85 ms a query, which one-at-a-time makes everyone's wait.
+  Here a table query reads its partition and an index query reads the items unsorted (it
+  sorts what matches by the full index and table key anyway, so results are identical).
 
 `apply()` is idempotent and works for the moto server and for in-process `mock_aws`.
 """
@@ -21,12 +32,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -63,6 +76,25 @@ def apply() -> None:
         DynamoDBBackend.transact_write_items = transact_write_items
     if not isinstance(DynamoDBStreamsBackend.__dict__.get("shard_iterators"), property):
         DynamoDBStreamsBackend.shard_iterators = property(_get_iterators, _set_iterators)
+    if not getattr(Table.query, _MARK, False):
+        Table.query = _scoped_query(Table.query)
+        Table.all_items = _scoped_all_items(Table.all_items)
+    for model in _models(BaseModel):
+        if model.__module__.startswith(("moto.dynamodb.", "moto.dynamodbstreams.")):
+            model.__new__ = _UNTRACKED_NEW
+
+
+def _models(base: type) -> Iterator[type]:
+    for model in base.__subclasses__():
+        yield model
+        yield from _models(model)
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
+_UNTRACKED_NEW = staticmethod(_untracked_new)
 
 
 def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -193,6 +225,55 @@ def _restore(table: Table, hash_key: DynamoType, range_key: DynamoType | None, i
         table.items.pop(hash_key, None)
     else:
         table.items[hash_key] = item
+
+
+# ------------------------------------------------------------------ queries
+_EVERY_ITEM = object()
+_SCOPE = "_minyi_query_scope"
+
+
+def _scoped_query(query: Callable[..., Any]) -> Callable[..., Any]:
+    """Table.query, telling all_items() what it is reading for (see _scoped_all_items)."""
+    signature = inspect.signature(query)
+
+    @functools.wraps(query)
+    def scoped(self: Table, *args: Any, **kwargs: Any) -> Any:
+        call = signature.bind(self, *args, **kwargs)
+        hash_key, index_name = call.arguments.get("hash_key"), call.arguments.get("index_name")
+        if index_name is None and hash_key is None:
+            return query(self, *args, **kwargs)
+        self.__dict__[_SCOPE] = _EVERY_ITEM if index_name else hash_key
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            self.__dict__.pop(_SCOPE, None)
+
+    setattr(scoped, _MARK, True)
+    return scoped
+
+
+def _scoped_all_items(all_items: Callable[[Table], list[Item]]) -> Callable[[Table], list[Item]]:
+    """Every item sorted by key, as moto has it, except inside a query: there a table
+    query gets its partition (it keeps the items whose hash key matches, then sorts them
+    by range key) and an index query every item unsorted (it sorts the matches by index
+    and table key, a total order, so the order it was given never shows)."""
+
+    @functools.wraps(all_items)
+    def scoped(self: Table) -> list[Item]:
+        scope = self.__dict__.get(_SCOPE)
+        if scope is None:
+            return all_items(self)
+        if scope is _EVERY_ITEM:
+            if self.range_key_attr is None:
+                return list(self.items.values())
+            return [item for partition in self.items.values() for item in partition.values()]
+        partition = self.items.get(scope)  # not items[...]: a defaultdict would grow an empty partition
+        if partition is None:
+            return []
+        return list(partition.values()) if self.range_key_attr is not None else [partition]
+
+    setattr(scoped, _MARK, True)
+    return scoped
 
 
 # ------------------------------------------------------------------ shard iterators

@@ -7,6 +7,8 @@ Plain boto3 against a small table of its own, in-process (`mock_aws`)."""
 from __future__ import annotations
 
 import copy
+import gc
+import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +19,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
-from moto.dynamodbstreams.models import dynamodbstreams_backends
+from moto.dynamodbstreams.models import ShardIterator, dynamodbstreams_backends
 
 from infra import moto_patches
 
@@ -276,6 +278,33 @@ def test_shard_iterators_are_not_kept_forever(table):
     table.put_item(TableName=TABLE, Item=_item("b"))
     assert [r["eventName"] for r in reader.streams.get_records(ShardIterator=issued[-1])["Records"]] == ["INSERT"]
     assert len(store) == 500
+    gc.collect()
+    assert _alive(ShardIterator) <= 500  # dropped means freed: nothing else holds them
+
+
+def _alive(model: type) -> int:
+    return sum(isinstance(o, model) for o in gc.get_objects())
+
+
+def test_requests_leave_nothing_behind_but_data(table):
+    """moto keeps every model object it ever made for its dashboard: every query result's
+    copy, every update's before-image, every put's replaced item. Not here."""
+    for n in range(10):
+        table.put_item(TableName=TABLE, Item=_item(f"p{n}", kind="order", state="0", payload="x" * 500))
+    gc.collect()
+    before = _alive(Item)
+    for n in range(100):
+        table.query(TableName=TABLE, IndexName="by_kind", KeyConditionExpression="kind = :k",
+                    ExpressionAttributeValues={":k": {"S": "order"}})
+        table.scan(TableName=TABLE)
+        table.update_item(TableName=TABLE, Key=_key("p1"), UpdateExpression="SET #s = :n",
+                          ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":n": {"S": str(n)}})
+        table.put_item(TableName=TABLE, Item=_item("p2", kind="order", state=str(n)))
+        with pytest.raises(ClientError):
+            table.transact_write_items(TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": _item("p3"), "ConditionExpression": "attribute_not_exists(pk)"}}])
+    gc.collect()
+    assert _alive(Item) - before <= 2  # unpatched: 3,300
 
 
 def test_an_iterator_expires_after_fifteen_minutes():
@@ -303,15 +332,71 @@ def test_only_dynamodb_requests_wait_for_one_another(table):
         finished["sqs"].set()
 
     def read() -> None:
-        _get(boto3.client("dynamodb", region_name=REGION), "a")
+        _get(table, "a")
         finished["dynamodb"].set()
 
     with moto_patches.LOCK:  # what a long DynamoDB request holds
-        threads = [threading.Thread(target=receive), threading.Thread(target=read)]
+        threads = [threading.Thread(target=read), threading.Thread(target=receive)]
         for thread in threads:
             thread.start()
         assert finished["sqs"].wait(30)
-        assert not finished["dynamodb"].is_set()
+        # a get takes milliseconds; still waiting two seconds on means it waits for the lock
+        assert not finished["dynamodb"].wait(2)
     assert finished["dynamodb"].wait(30)
     for thread in threads:
         thread.join()
+
+
+def test_queries_answer_exactly_as_moto_does_while_reading_only_what_they_need(table, monkeypatch):
+    table.create_table(
+        TableName="events", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "kind", "when")],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by_when", "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["note"]},
+             "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                           {"AttributeName": "when", "KeyType": "RANGE"}]},
+            {"IndexName": "by_kind", "Projection": {"ProjectionType": "KEYS_ONLY"},
+             "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}]}])
+    rng = random.Random(5)
+    for n in range(300):  # `when` repeats across items: index order must fall back to the table's keys
+        item = {"pk": {"S": f"p{rng.randrange(12)}"}, "sk": {"S": f"s{rng.randrange(50):02d}"}, "note": {"S": str(n)}}
+        if n % 7:
+            item["kind"] = {"S": rng.choice("abc")}
+            item["when"] = {"S": f"2026-11-{rng.randrange(1, 6):02d}"}
+        table.put_item(TableName="events", Item=item)
+
+    def values(**named: str) -> dict:
+        return {f":{name}": {"S": value} for name, value in named.items()}
+
+    queries = [
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="p3")},
+        {"KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+         "ExpressionAttributeValues": values(p="p4", s="s1"), "ScanIndexForward": False},
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="p5"), "Limit": 3},
+        {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": values(p="nobody")},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k", "ExpressionAttributeValues": values(k="a")},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k AND #w >= :w", "ExpressionAttributeNames": {
+            "#w": "when"}, "ExpressionAttributeValues": values(k="b", w="2026-11-03"), "ScanIndexForward": False,
+         "Limit": 7},
+        {"IndexName": "by_when", "KeyConditionExpression": "kind = :k", "FilterExpression": "pk = :p",
+         "ExpressionAttributeValues": values(k="c", p="p1"), "Limit": 5},
+        {"IndexName": "by_kind", "KeyConditionExpression": "kind = :k", "ExpressionAttributeValues": values(k="a"),
+         "Limit": 10},
+    ]
+
+    def every_page(query: dict) -> list:
+        pages, start = [], {}
+        while True:
+            answer = table.query(TableName="events", **query, **start)
+            pages.append((answer["Items"], answer.get("LastEvaluatedKey")))
+            if "LastEvaluatedKey" not in answer:
+                return pages
+            start = {"ExclusiveStartKey": answer["LastEvaluatedKey"]}
+
+    assert hasattr(Table.query, "__wrapped__")  # the patched query answers first
+    answered = [every_page(query) for query in queries]
+    with monkeypatch.context() as unpatched:
+        unpatched.setattr(Table, "query", Table.query.__wrapped__)
+        assert [every_page(query) for query in queries] == answered
+    assert sum(len(items) for pages in answered for items, _ in pages) > 100
