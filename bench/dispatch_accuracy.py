@@ -56,8 +56,9 @@ def main() -> int:
     started = time.perf_counter()
     import json
 
+    from minyi.core import settings
     from minyi.models.duty import DutyList, Matter
-    from minyi.routing import dispatch, duty_list
+    from minyi.routing import duty_list
     from minyi.routing.matcher import Matcher
 
     imports_ms = (time.perf_counter() - started) * 1000
@@ -87,7 +88,7 @@ def main() -> int:
             t2 = time.perf_counter()
             baseline[i], timings[i] = min(baseline[i], t1 - t0), min(timings[i], t2 - t1)
     agreement = sum(ok for ok, *_ in results) / len(results)
-    threshold = dispatch.auto_dispatch_threshold()
+    threshold = settings.current().auto_dispatch_threshold
 
     def at(limit: float) -> tuple[float, float]:
         auto = [ok for ok, confidence, *_ in results if confidence >= limit]
