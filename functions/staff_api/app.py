@@ -15,6 +15,7 @@ from minyi.core.jsonbody import media_type, parse_model
 from minyi.core.observability import metrics
 from minyi.entrypoints.http import App, json_response
 from minyi.models.identity import StaffIdentity
+from minyi.models.lifecycle import Command
 from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
 from minyi.routing.cache import CachedDutyList
 
@@ -51,13 +52,15 @@ def get_order(identity: StaffIdentity, order_id: str) -> Response:
 # ------------------------------------------------------------------ acting on an order
 @app.staff_route("/orders/{order_id}/dispatch", methods=["POST"])
 def dispatch(identity: StaffIdentity, order_id: str) -> Response:
-    answer = staff.dispatch(identity, order_id, _body(ManualDispatch), duty_list.matcher(), clock.now())
+    staff.may(identity, Command.DISPATCH)
+    answer = staff.dispatch(identity, order_id, _body(ManualDispatch), duty_list.matcher, clock.now())
     metrics.add_metric(name="OrdersDispatchedManually", unit="Count", value=1)
     return json_response(answer)
 
 
 @app.staff_route("/orders/{order_id}/return", methods=["POST"])
 def return_order(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.RETURN)
     answer = staff.return_order(identity, order_id, _body(ReturnRequest), clock.now())
     metrics.add_metric(name="OrdersReturned", unit="Count", value=1)
     return json_response(answer)
@@ -65,11 +68,13 @@ def return_order(identity: StaffIdentity, order_id: str) -> Response:
 
 @app.staff_route("/orders/{order_id}/review", methods=["POST"])
 def review(identity: StaffIdentity, order_id: str) -> Response:
-    return json_response(staff.review(identity, order_id, _body(ReviewDecision), duty_list.matcher(), clock.now()))
+    staff.may(identity, Command.UPHOLD)  # 维持 and 改派 are the centre's alike
+    return json_response(staff.review(identity, order_id, _body(ReviewDecision), duty_list.matcher, clock.now()))
 
 
 @app.staff_route("/orders/{order_id}/dispute", methods=["POST"])
 def dispute(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.DISPUTE)
     return json_response(staff.dispute(identity, order_id, _body(DisputeRequest), clock.now()))
 
 

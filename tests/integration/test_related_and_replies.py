@@ -154,6 +154,26 @@ def test_failed_deliveries_are_retried_until_delivered(aws, dispatched):
     receiver.close()
 
 
+def test_a_redelivered_approval_or_retry_sends_nothing_twice(aws, dispatched):
+    """A stream batch retried from a failed record redelivers records already handled; the
+    reply's first try (and any retry message seen again) must not post or queue again."""
+    from infra.events import LambdaContext
+    from tests.conftest import handler
+
+    receiver = Receiver("12345", fail_first=1)
+    replies_stream = StreamReader(aws, "ReplyFunction")
+    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
+    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    records = replies_stream.pending()
+    for _ in range(2):  # delivered, then delivered again as Lambda would after a retry
+        handler("ReplyFunction")(replies_stream.event(records), LambdaContext("reply"))
+    assert len(receiver.received) == 1
+    assert drain_retries(aws) == 1  # one retry chain, not two
+    assert len(receiver.received) == 2
+    assert orders.get_order(dispatched.order_id).reply.status.value == "delivered"
+    receiver.close()
+
+
 def test_after_the_last_try_the_reply_is_dead_lettered(aws, dispatched):
     receiver = Receiver("12345", fail_first=99)
     replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())

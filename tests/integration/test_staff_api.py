@@ -427,6 +427,16 @@ def test_the_centre_sees_orders_not_yet_dispatched_and_merged_ones_under_their_p
         assert status == 200 and [r["order_id"] for r in detail["related_orders"]] == [repeat["order_id"]]
         assert detail["related_orders"][0]["status"] == "merged"
     assert staff("GET", "/staff/queues/undispatched", CENTRE)[1]["orders"] == []
+    # the merged request is seen through its parent, wherever the parent goes
+    assert staff("GET", f"/staff/orders/{repeat['order_id']}", CHENGGUAN)[0] == 200
+    listed = [o["order_id"] for o in staff("GET", "/staff/orders", CHENGGUAN)[1]["orders"]]
+    assert listed == [first.order_id]  # listed under its parent, not on its own
+    assert staff("POST", f"/orders/{first.order_id}/return", CHENGGUAN,
+                 {"category": "not_our_duty", "text": "不归我们管"})[0] == 200
+    assert staff("POST", f"/orders/{first.order_id}/review", CENTRE,
+                 {"decision": "redispatch", "department": "区市场监管局"})[0] == 200
+    assert staff("GET", f"/staff/orders/{repeat['order_id']}", CHENGGUAN)[0] == 404
+    assert staff("GET", f"/staff/orders/{repeat['order_id']}", SHICHANG)[0] == 200
 
 
 def test_staff_lists_page_with_a_cursor_past_200(aws):
@@ -483,3 +493,15 @@ def test_a_lost_race_between_two_operators_is_409_and_one_dispatch_stands(two_or
     order = orders.get_order(manual.order_id)
     assert order.matter_code == "CX-02-04"
     assert [a["action"] for a in audit_trail(manual.order_id)].count("dispatched_manually") == 1
+
+
+def test_a_role_that_can_never_act_is_403_before_its_body_is_read(two_orders):
+    """The order of checks docs/lifecycle.md promises: a department's dispatch with a bad body is
+    403 (not 400), and nothing of the order or the duty list is read for it."""
+    _, manual = two_orders
+    for path in (f"/orders/{manual.order_id}/dispatch", f"/orders/{manual.order_id}/review",
+                 f"/orders/{manual.order_id}/dispute"):
+        status, body, _ = staff("POST", path, SHICHANG, raw="{not json")
+        assert status == 403 and body["error"]["code"] == "forbidden", path
+    status, _, _ = staff("POST", f"/orders/{manual.order_id}/return", LEADER, raw="{not json")
+    assert status == 403

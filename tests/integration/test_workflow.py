@@ -38,7 +38,7 @@ def returned(order_id, by, text="不归我们管", category="not_our_duty"):
 
 
 def redispatched(order_id, matcher, **target):
-    staff.review(CENTRE, order_id, ReviewDecision(decision="redispatch", **target), matcher, clock.now())
+    staff.review(CENTRE, order_id, ReviewDecision(decision="redispatch", **target), lambda: matcher, clock.now())
     return orders.get_order(order_id)
 
 
@@ -54,13 +54,13 @@ def test_manual_queue_lists_and_an_operator_dispatches(aws, matcher):
     order = routed(aws, "m-1", title="咨询", content="请问办事大厅周六开门吗")
     assert order.status.value == "manual"
     assert queued("manual") == [order.order_id]
-    staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), matcher, clock.now())
+    staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), lambda: matcher, clock.now())
     done = orders.get_order(order.order_id)
     assert done.status.value == "dispatched" and done.department == "区城管局" and done.due_at
     assert queued("manual") == []
     assert trail(order.order_id)[-1] == "dispatched_manually"
     with pytest.raises(Conflict):
-        staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), matcher, clock.now())
+        staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), lambda: matcher, clock.now())
 
 
 def test_return_review_redispatch_then_second_return_goes_to_the_joint_meeting(aws, matcher):
@@ -90,7 +90,7 @@ def test_return_review_redispatch_then_second_return_goes_to_the_joint_meeting(a
 def test_upholding_a_return_keeps_the_department_and_its_deadline(aws, matcher):
     order = routed(aws, "u-1")
     returned(order.order_id, "区城管局", "不在城区", "wrong_place")
-    staff.review(CENTRE, order.order_id, ReviewDecision(decision="uphold"), matcher, clock.now())
+    staff.review(CENTRE, order.order_id, ReviewDecision(decision="uphold"), lambda: matcher, clock.now())
     upheld = orders.get_order(order.order_id)
     assert upheld.status.value == "dispatched" and upheld.department == "区城管局"
     assert upheld.due_at == order.due_at

@@ -46,3 +46,22 @@ def test_a_named_township_becomes_a_co_handler():
 
 def test_no_duty_list_means_manual():
     assert decide(order("路灯", "路灯坏了"), None, NOW).status is OrderStatus.MANUAL
+
+
+def test_a_townships_own_matter_stays_with_the_first_township_named():
+    """属地: a district matter takes every township named as a co-handler; a township's own
+    matter is led by the first named, and the others named see nothing of it."""
+    from minyi.routing.jurisdiction import assign
+
+    county = duty_list.parse_csv(duty_list.county_csv())
+    local = next(m for m in county if m.local)
+    district = next(m for m in county if not m.local and not m.co)
+    assert assign(local, ("长洛乡", "梅林镇")) == ("长洛乡人民政府", tuple(
+        c for c in local.co if c != "属地乡镇"))
+    assert assign(local, ())[0] is None  # which township? a person decides
+    assert assign(district, ("长洛乡", "梅林镇")) == (district.lead, ("长洛乡人民政府", "梅林镇人民政府"))
+
+
+def test_with_no_duty_list_an_emergency_is_still_urgent_for_whoever_dispatches_it():
+    decided = decide(order("燃气泄漏", "楼道里闻到煤气，燃气泄漏了"), None, NOW)
+    assert decided.status is OrderStatus.MANUAL and decided.urgent

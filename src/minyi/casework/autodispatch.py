@@ -27,7 +27,7 @@ def dispatch_received(order_id: str, matcher: Matcher | None, now: datetime, act
     """Route a received order once. Anything else (already routed, unknown) is left as it
     is and returned as stored."""
     order = store.get_order(order_id)
-    if order is None or order.status is not OrderStatus.RECEIVED:
+    if order is None or not lifecycle.transitions(order.status, Command.ROUTE):
         return order
     decided = decide(order, matcher, now, threshold)
     if decided.status is OrderStatus.DISPATCHED and not decided.urgent:

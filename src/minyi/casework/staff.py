@@ -5,6 +5,7 @@ step goes through `casework.shell`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from minyi.core.errors import Conflict, NotFound, ValidationFailed
 from minyi.core.ids import well_formed
 from minyi.dal import audit, listings
 from minyi.dal import orders as store
+from minyi.models import lifecycle
 from minyi.models.identity import Role, StaffIdentity
 from minyi.models.lifecycle import QUEUES, Command
 from minyi.models.listing import OrderListing
@@ -25,7 +27,14 @@ from minyi.routing.matcher import Matcher
 MAX_LIST = 200
 
 
-def _matcher(matcher: Matcher | None) -> Matcher:
+def may(identity: StaffIdentity, command: Command) -> None:
+    """403 before anything else is read (the body, the order, the duty list) when none of
+    this caller's roles can ever take the command."""
+    lifecycle.check_role(frozenset(role.value for role in identity.roles), command)
+
+
+def _matcher(load: Callable[[], Matcher | None]) -> Matcher:
+    matcher = load()
     if matcher is None:
         raise Conflict("no duty list is in force; import one first")
     return matcher
@@ -95,7 +104,13 @@ def department_orders(identity: StaffIdentity, department: str | None, limit: in
 def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
     """One order in full, with its audit trail and the requests merged into it: the
     handlers need the citizen's contact."""
-    order = access.visible(identity, store.get_order(order_id) if well_formed(order_id) else None, order_id)
+    order = store.get_order(order_id) if well_formed(order_id) else None
+    if order is not None and order.parent_order_id:
+        # a merged request is seen by whoever sees the order it is handled with
+        parent = store.get_order(order.parent_order_id)
+        access.visible(identity, parent, order_id)
+    else:
+        order = access.visible(identity, order, order_id)
     merged = store.get_orders(order.related_orders)
     return {
         "order": order.model_dump(mode="json"),
@@ -112,8 +127,8 @@ def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ acting
-def dispatch(identity: StaffIdentity, order_id: str, request: ManualDispatch, matcher: Matcher | None,
-             now: datetime) -> dict[str, Any]:
+def dispatch(identity: StaffIdentity, order_id: str, request: ManualDispatch,
+             matcher: Callable[[], Matcher | None], now: datetime) -> dict[str, Any]:
     def step(order: WorkOrder):
         ready = _matcher(matcher)
         department = _known_department(ready, request.department)
@@ -131,8 +146,8 @@ def return_order(identity: StaffIdentity, order_id: str, request: ReturnRequest,
     return _summary(done)
 
 
-def review(identity: StaffIdentity, order_id: str, request: ReviewDecision, matcher: Matcher | None,
-           now: datetime) -> dict[str, Any]:
+def review(identity: StaffIdentity, order_id: str, request: ReviewDecision,
+           matcher: Callable[[], Matcher | None], now: datetime) -> dict[str, Any]:
     if request.decision == "uphold":
         done = shell.act(order_id, Command.UPHOLD, steps.uphold(), actor=identity.actor, now=now, identity=identity)
         return _summary(done)

@@ -23,7 +23,8 @@ def off_hours(order: WorkOrder) -> None:
     """An order dispatched outside office hours, for the on-call handler's phone."""
     _put([{
         "Source": SOURCE, "DetailType": "OffHoursDispatch", "EventBusName": settings.require("event_bus_name"),
-        "Detail": json.dumps({"order_id": order.order_id, "on_call": order.on_call, "department": order.department,
+        "Detail": json.dumps({"order_id": order.order_id, "version": order.version, "on_call": order.on_call,
+                              "department": order.department,
                               "urgent": order.urgent, "title": order.title,
                               "due_at": clock.iso(order.due_at) if order.due_at else None}, ensure_ascii=False),
     }])
@@ -46,7 +47,8 @@ def emergency(order: WorkOrder, departments: list[str | None]) -> None:
             "DetailType": "Emergency",
             "EventBusName": settings.require("event_bus_name"),
             "Detail": json.dumps({
-                "order_id": order.order_id, "department": department, "matter": order.matter,
+                "order_id": order.order_id, "version": order.version, "department": department,
+                "matter": order.matter,
                 "title": order.title, "address": order.address, "channel": order.channel,
                 "received_at": clock.iso(order.received_at),
                 "due_at": clock.iso(order.due_at) if order.due_at else None,

@@ -36,7 +36,8 @@ def _connection() -> Connection:
 
 
 def insert_order(order: WorkOrder, timer_at: int, actor: str, detail: dict[str, Any],
-                 raw_payload: str | None = None, absent: str | None = None) -> bool:
+                 raw_payload: str | None = None, absent: str | None = None,
+                 action: AuditAction = AuditAction.RECEIVED) -> bool:
     """Store a new order (with the channel's original payload, 原始报文) and its
     `received` audit record atomically, with its first timer armed. False when an order
     with this id already exists, or one with the id `absent` (the same request stored
@@ -45,7 +46,7 @@ def insert_order(order: WorkOrder, timer_at: int, actor: str, detail: dict[str, 
     record.raw_payload = raw_payload
     record.timer_shard = timer_shard(order.order_id)
     record.timer_at = timer_at
-    audit = audit_record(order.order_id, AuditAction.RECEIVED.value, actor, order.received_at, None,
+    audit = audit_record(order.order_id, action.value, actor, order.received_at, None,
                          order.status.value, detail)
 
     def build(tx: TransactWrite) -> None:

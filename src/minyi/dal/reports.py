@@ -68,7 +68,7 @@ def mark_ready(report_id: str, csv_key: str, json_key: str, at: datetime) -> boo
         record.update(
             actions=[ReportRecord.status.set(ReportStatus.READY.value), ReportRecord.csv_key.set(csv_key),
                      ReportRecord.json_key.set(json_key), ReportRecord.ready_at.set(clock.iso(at))],
-            condition=ReportRecord.report_id.exists(),
+            condition=ReportRecord.status == ReportStatus.PENDING.value,
         )
     except UpdateError:
         return False
@@ -99,9 +99,31 @@ def _s3() -> Any:
     return boto3.client("s3", config=Config(signature_version="s3v4"))
 
 
+class FileNotStored(Exception):
+    """S3 did not store a report file: `code` is S3's error code; `transient` when trying
+    again later may succeed (throttling, a 5xx), not when it never will (no such bucket)."""
+
+    def __init__(self, code: str, transient: bool) -> None:
+        super().__init__(code)
+        self.code, self.transient = code, transient
+
+
+_TRANSIENT = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
+              "ServiceUnavailable"}
+
+
 def put_file(bucket: str, key: str, body: bytes, content_type: str) -> None:
-    _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                     ServerSideEncryption="AES256")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _s3().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
+                         ServerSideEncryption="AES256")
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        raise FileNotStored(code, transient=status >= 500 or code in _TRANSIENT) from error
+    except BotoCoreError as error:  # the connection, not the request: worth another try
+        raise FileNotStored(type(error).__name__, transient=True) from error
 
 
 def download_url(bucket: str, key: str, expires_in: int, filename: str) -> str:

@@ -18,7 +18,9 @@ from minyi.core.ids import legacy_order_id, order_id_for, well_formed
 from minyi.core.jsonbody import load_json, media_type
 from minyi.dal import channel_config, secrets
 from minyi.dal import orders as store
+from minyi.models import lifecycle
 from minyi.models.channel_request import ChannelRequest
+from minyi.models.lifecycle import Command
 from minyi.models.order import WorkOrder
 from minyi.models.public import OrderStatusView
 
@@ -73,7 +75,8 @@ def store_request(source: Channel, request: ChannelRequest, raw: str, now: datet
         )
         timer = clock.epoch(now) + DISPATCH_WATCHDOG_SECONDS
         if store.insert_order(order, timer, actor=f"channel:{source.id}", raw_payload=raw, absent=legacy,
-                              detail={"channel": source.id, "external_id": request.external_id}):
+                              detail={"channel": source.id, "external_id": request.external_id},
+                              action=lifecycle.audit_action(None, Command.RECEIVE, order.status)):
             return order, True
         # stored before: under this id, or under the unkeyed id of orders received before keyed ids
         for existing, _ in store.get_orders([order.order_id, legacy]).values():

@@ -89,10 +89,13 @@ def delivery_body(order: WorkOrder) -> bytes:
 
 def deliver(order_id: str, attempt: int, now: datetime) -> str:
     """One try at delivering an approved reply. Returns what happened: delivered,
-    retry_scheduled, dead_lettered or skipped (nothing to deliver any more)."""
+    retry_scheduled, dead_lettered or skipped (nothing to deliver any more, or this try
+    was made already: a redelivered stream record or queue message sends nothing twice)."""
     order = store.get_order(order_id)
     if order is None or order.reply is None or order.reply.status not in (ReplyStatus.APPROVED,
                                                                           ReplyStatus.RETRYING):
+        return "skipped"
+    if order.reply.attempts >= attempt:
         return "skipped"
     config = channel_config.config_for(order.channel)
     body = delivery_body(order)

@@ -38,7 +38,7 @@ class Status:
     label: str  # 中文名称, for staff and reports
     queue: str | None  # the centre's queue an order waits in (the `queues` index), if any
     in_hand: bool  # a department holds it and works on it (may be returned, merged into)
-    clock_runs: bool  # the completion clock counts in this status
+    clock_runs: bool  # a department is on the completion clock (others: nobody is escalated for this time)
     on_timer: TimerAction | None  # what a fired timer means here (None: nothing, it is skipped)
     public_label: str  # what a citizen reads in the public status
     open311: str  # GeoReport v2 status: open or closed
@@ -170,10 +170,6 @@ QUEUES: dict[str, OrderStatus] = {row.queue: status for status, row in STATUSES.
 # which role may ever be which party (the first, role-only check of a staff request)
 _PARTIES_OF_ROLE = {"centre": {Party.CENTRE}, "leader": {Party.LEADER},
                     "department": {Party.LEAD, Party.CO_HANDLER}}
-
-
-def label(status: OrderStatus) -> str:
-    return STATUSES[status].label
 
 
 def queue_of(status: OrderStatus) -> str | None:

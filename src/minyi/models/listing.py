@@ -24,7 +24,6 @@ class OrderListing(BaseModel):
     urgent: bool = False
     matter_code: str | None = None
     match_score: float | None = None
-    channel: str | None = None
 
 
 class DepartmentEntry(BaseModel):

@@ -29,14 +29,23 @@ def build(report_id: str, bucket: str, now: datetime) -> Report:
         rows = tabulate(report.period)
         store.put_file(bucket, csv_key, render_csv(rows), "text/csv; charset=utf-8")
         store.put_file(bucket, json_key, render_json(report, rows, now), "application/json; charset=utf-8")
+    except store.FileNotStored as error:
+        if error.transient:
+            raise  # the stream tries again; after its retries the record goes to the on-failure queue
+        logger.exception("report files not stored", extra={"report_id": report_id, "code": error.code})
+        return _failed(report, f"报表文件未能保存（{error.code}）", now)
     except Exception as error:
+        # the detail (which may name accounts or roles) stays in the log; staff read a reason
         logger.exception("report build failed", extra={"report_id": report_id, "period": report.period})
-        reason = f"{type(error).__name__}: {error}"[:500]
-        store.mark_failed(report.report_id, reason, now)
-        return report.model_copy(update={"status": ReportStatus.FAILED, "error": reason})
+        return _failed(report, f"报表生成失败（{type(error).__name__}）", now)
     store.mark_ready(report.report_id, csv_key, json_key, now)
     return report.model_copy(update={"status": ReportStatus.READY, "csv_key": csv_key, "json_key": json_key,
                                      "ready_at": now})
+
+
+def _failed(report: Report, reason: str, now: datetime) -> Report:
+    store.mark_failed(report.report_id, reason, now)
+    return report.model_copy(update={"status": ReportStatus.FAILED, "error": reason})
 
 
 def build_scheduled(now: datetime, bucket: str) -> Report:

@@ -71,8 +71,9 @@ def dispatched(order: WorkOrder, matter: Matter, lead: str, co: tuple[str, ...] 
 
 def decide(order: WorkOrder, matcher: Matcher | None, now: datetime, threshold: float | None = None) -> WorkOrder:
     """The dispatched (or manual) form of a received order. Pure: no I/O."""
-    if matcher is None:
-        return order.model_copy(update={"status": OrderStatus.MANUAL, "match_score": 0.0})
+    if matcher is None:  # no duty list in force: a person dispatches it, urgent if it says so
+        return order.model_copy(update={"status": OrderStatus.MANUAL, "match_score": 0.0,
+                                        "urgent": order.urgent or is_emergency(f"{order.title}\n{order.content}")})
     routing = route(matcher, order.title, order.content, order.address, threshold=threshold,
                     flagged_urgent=order.urgent, requested_matter=order.requested_matter)
     common = {"duty_list_version": matcher.duty_list.version, "match_score": routing.confidence,
@@ -89,13 +90,16 @@ def announce(order: WorkOrder, now: datetime) -> WorkOrder:
     """What every dispatch does before it is recorded: off its lead's office hours the
     on-call handler takes it (and is told), and an urgent order alerts every linked
     department. The alerts go out before the dispatch is committed: a crash in between
-    repeats an alert, never loses one."""
+    repeats an alert, never loses one. Each alert names the version the order has once this
+    dispatch is committed; if two operators dispatch at once and this one loses (409), a
+    consumer that finds the order at another version, or sent elsewhere, can drop the alert."""
     if order.status is not OrderStatus.DISPATCHED:
         return order
     if off_hours(order.department, now):
         order = assign_on_call(order, now)
+    committed = order.model_copy(update={"version": order.version + 1})
     if order.urgent:
-        bus.emergency(order, [order.department, *order.co_departments])
+        bus.emergency(committed, [order.department, *order.co_departments])
     if order.on_call:
-        bus.off_hours(order)
+        bus.off_hours(committed)
     return order

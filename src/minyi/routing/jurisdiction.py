@@ -21,7 +21,10 @@ def assign(matter: Matter, townships: tuple[str, ...] | list[str],
     if lead is None:
         lead = (governments[0] if governments else None) if matter.local else matter.lead
     co = [governments[0] if c == LOCAL_LEAD else c for c in matter.co if c != LOCAL_LEAD or governments]
-    return lead, tuple(dict.fromkeys(c for c in [*co, *governments] if c != lead))
+    # a district department's matter takes every township named as a co-handler; a township's
+    # own matter stays with the township that leads it (others named see nothing of it)
+    named = [] if matter.local else governments
+    return lead, tuple(dict.fromkeys(c for c in [*co, *named] if c != lead))
 
 
 def departments(duty_list: DutyList) -> set[str]:

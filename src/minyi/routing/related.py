@@ -29,9 +29,11 @@ def find_open_order(order: WorkOrder, now: datetime) -> WorkOrder | None:
 
 
 def merged(child: WorkOrder, parent: WorkOrder, now: datetime) -> tuple[WorkOrder, WorkOrder]:
-    """The request linked to the open order it repeats, and that order counting it. Pure."""
+    """The request linked to the open order it repeats, and that order counting it. Pure.
+    The merged request names no department of its own: it is handled, listed and seen
+    through its parent, wherever the parent goes next (a return, a re-dispatch)."""
     linked_child = child.model_copy(update={
-        "status": OrderStatus.MERGED, "parent_order_id": parent.order_id, "department": parent.department,
-        "co_departments": parent.co_departments, "dispatched_at": now, "due_at": parent.due_at})
+        "status": OrderStatus.MERGED, "parent_order_id": parent.order_id, "department": None,
+        "co_departments": [], "dispatched_at": now, "due_at": parent.due_at, "on_call": None})
     linked_parent = parent.model_copy(update={"related_orders": [*parent.related_orders, child.order_id]})
     return linked_child, linked_parent
