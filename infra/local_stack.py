@@ -291,7 +291,9 @@ class LocalStack:
                 self._reply(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
             def _handle(self) -> None:
-                url = urlsplit(self.path)
+                # http.server decodes the request line as latin-1; curl sends 区城管局 as raw UTF-8
+                # bytes, which a browser or an SDK would percent-encode: read them as UTF-8
+                url = urlsplit(self.path.encode("latin-1").decode("utf-8", "replace"))
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_API_PAYLOAD:
                     self._json(413, {"message": "Request Too Long"})
