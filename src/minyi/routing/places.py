@@ -61,7 +61,7 @@ def _gazetteer() -> tuple[dict[str, str], re.Pattern[str]]:
 
 
 # a town, township, district or county named right before a village: where that village is
-_DIVISION_BEFORE = "[\u4e00-\u9fa5]{1,7}?(?:镇|乡|街道|区|县)$"
+_DIVISION_BEFORE = re.compile("[\u4e00-\u9fa5]{1,7}?(?:镇|乡|街道|区|县)$")  # small: compiled at import
 _OWN_COUNTY = ("赣县区", "赣县")
 
 
@@ -72,7 +72,7 @@ def _villages(text: str) -> list[tuple[int, Place]]:
     found = []
     for match in pattern.finditer(text):
         township = owners[match.group()]
-        before = re.compile(_DIVISION_BEFORE).search(text, max(0, match.start() - 8), match.start())
+        before = _DIVISION_BEFORE.search(text, max(0, match.start() - 8), match.start())
         if before and not before.group().endswith((township, *_OWN_COUNTY)):
             continue
         found.append((match.start(), Place(township, match.group())))

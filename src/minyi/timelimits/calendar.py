@@ -19,5 +19,5 @@ def is_working_day(day: date) -> bool:
     """
     try:
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:
+    except NotImplementedError:  # chinesecalendar's answer for a year it has no data for
         return day.weekday() < 5
