@@ -151,16 +151,16 @@ def review(identity: StaffIdentity, order_id: str, request: ReviewDecision,
     if request.decision == "uphold":
         done = shell.act(order_id, Command.UPHOLD, steps.uphold(), actor=identity.actor, now=now, identity=identity)
         return _summary(done)
-    before: list[WorkOrder] = []
+    read: dict[str, str | None] = {}  # the matter the order had, as the shell read it
 
     def step(order: WorkOrder):
         ready = _matcher(matcher)
-        before.append(order)
+        read["matter_code"] = order.matter_code
         department = _known_department(ready, request.department)
         return steps.redispatch(ready, request.matter_code, department, now)(order)
 
     done = shell.act(order_id, Command.REDISPATCH, step, actor=identity.actor, now=now, identity=identity)
-    if before and done.matter_code != before[0].matter_code:
+    if done.matter_code != read.get("matter_code"):  # a redispatch to another matter teaches
         learning.learn(done, _matcher(matcher))
     return _summary(done)
 
