@@ -34,6 +34,7 @@ os.environ.update({
     "REPORTS_TABLE": f"{PREFIX}-ReportsTable",
     "REPORTS_BUCKET": f"{PREFIX}-reportsbucket",
     "REPORT_URL_SECONDS": "900",
+    "ATTACHMENTS_BUCKET": f"{PREFIX}-attachmentsbucket",
     "CHANNEL_CONFIG_PATH": "/minyi/dev/channels",
     "CHANNEL_CONFIG_CACHE_SECONDS": "0",
     "REPLY_RETRY_DELAYS": "0,0,0,0",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from minyi.casework import duty_admin, staff
+from minyi.casework import duty_admin, loop, staff
 from minyi.core import clock, settings
 from minyi.core.errors import ValidationFailed
 from minyi.core.jsonbody import media_type, parse_model
@@ -16,10 +16,27 @@ from minyi.core.observability import metrics
 from minyi.entrypoints.http import App, json_response
 from minyi.models.identity import StaffIdentity
 from minyi.models.lifecycle import Command
-from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision, RollbackRequest
+from minyi.models.staff import (
+    AttachmentRequest,
+    CloseRequest,
+    ContactRequest,
+    DecisionRequest,
+    DisputeRequest,
+    EvaluationRequest,
+    InboxFilter,
+    ManualDispatch,
+    OpinionRequest,
+    ReopenRequest,
+    ReplyRequest,
+    ReplyReviewRequest,
+    ReturnRequest,
+    ReviewDecision,
+    RollbackRequest,
+    SignRequest,
+)
 from minyi.routing.cache import CachedDutyList
 
-SETTINGS = settings.load("orders_table", "duty_list_table", "event_bus_name")
+SETTINGS = settings.load("orders_table", "duty_list_table", "event_bus_name", "attachments_bucket")
 duty_list = CachedDutyList(ttl=SETTINGS.duty_list_cache_seconds)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,8 +57,9 @@ def get_queue(identity: StaffIdentity, queue: str) -> Response:
 
 @app.staff_route("/staff/orders", methods=["GET"])
 def list_orders(identity: StaffIdentity) -> Response:
-    return json_response(staff.department_orders(identity, app.query().get("department"), app.limit(staff.MAX_LIST),
-                                                 app.cursor()))
+    query = app.query()
+    return json_response(staff.department_orders(identity, query.get("department"), app.limit(staff.MAX_LIST),
+                                                 app.cursor(), InboxFilter.from_query(query), clock.now()))
 
 
 @app.staff_route("/staff/orders/{order_id}", methods=["GET"])
@@ -76,6 +94,78 @@ def review(identity: StaffIdentity, order_id: str) -> Response:
 def dispute(identity: StaffIdentity, order_id: str) -> Response:
     staff.may(identity, Command.DISPUTE)
     return json_response(staff.dispute(identity, order_id, _body(DisputeRequest), clock.now()))
+
+
+# ------------------------------------------------------------------ the closed loop (办理闭环)
+def _empty_or(model):
+    """A body that may be empty (签收 says nothing) or an object of `model`."""
+    raw = app.current_request.raw_body
+    return model() if not raw or not raw.strip() else _body(model)
+
+
+@app.staff_route("/orders/{order_id}/sign", methods=["POST"])
+def sign(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.SIGN)
+    _empty_or(SignRequest)
+    return json_response(loop.sign(identity, order_id, clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/contact", methods=["POST"])
+def contact(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.CONTACT)
+    return json_response(loop.contact(identity, order_id, _body(ContactRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/opinions", methods=["POST"])
+def opinion(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.OPINION)
+    return json_response(loop.opinion(identity, order_id, _body(OpinionRequest), clock.now()), 201)
+
+
+@app.staff_route("/orders/{order_id}/attachments", methods=["POST"])
+def attach(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.ATTACH)
+    return json_response(loop.attach(identity, order_id, _body(AttachmentRequest), clock.now()), 201)
+
+
+@app.staff_route("/orders/{order_id}/reply", methods=["POST"])
+def reply(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.REPLY)
+    answer = loop.reply(identity, order_id, _body(ReplyRequest), clock.now())
+    metrics.add_metric(name="Replies", unit="Count", value=1)
+    return json_response(answer)
+
+
+@app.staff_route("/orders/{order_id}/reply-review", methods=["POST"])
+def reply_review(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.APPROVE_REPLY)  # approving and rejecting are the reviewer's alike
+    return json_response(loop.review_reply(identity, order_id, _body(ReplyReviewRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/evaluation", methods=["POST"])
+def evaluation(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.EVALUATE)
+    return json_response(loop.evaluate(identity, order_id, _body(EvaluationRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/reopen", methods=["POST"])
+def reopen(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.REOPEN)
+    answer = loop.reopen(identity, order_id, _body(ReopenRequest), clock.now())
+    metrics.add_metric(name="OrdersReopened", unit="Count", value=1)
+    return json_response(answer)
+
+
+@app.staff_route("/orders/{order_id}/close", methods=["POST"])
+def close(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.CLOSE)
+    return json_response(loop.close(identity, order_id, _body(CloseRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/joint-meeting-decision", methods=["POST"])
+def joint_meeting_decision(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.DECIDE)
+    return json_response(loop.decide(identity, order_id, _body(DecisionRequest), duty_list.matcher, clock.now()))
 
 
 # ------------------------------------------------------------------ duty list (职责清单)

@@ -9,11 +9,15 @@ import boto3
 import pytest
 
 from infra import events
+from minyi.casework import loop
 from minyi.channels import signatures as auth
 from minyi.core import clock
 from minyi.core.errors import Conflict, Forbidden
 from minyi.dal import channel_config, orders
 from minyi.intake import replies
+from minyi.models.staff import ReplyRequest, ReplyReviewRequest
+from minyi.sla.sweep import sweep
+from tests.builders import CENTRE, department
 from tests.conftest import REGION, channel_secret, handler
 from tests.helpers import StreamReader, audit_trail, call_api, import_sample_duty_list, post_channel, request_body
 
@@ -22,7 +26,16 @@ def post_and_route(stream, external_id, **overrides):
     status, ack, _ = post_channel("12345", request_body(external_id, **overrides))
     assert status == 201
     stream.deliver()
-    return orders.get_order(ack["order_id"])
+    order = orders.get_order(ack["order_id"])
+    if order.status.value == "manual":  # the sample duty list has no matter for it: the centre picks one
+        from minyi.casework import staff
+        from minyi.models.staff import ManualDispatch
+        from minyi.routing.cache import CachedDutyList
+
+        staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), CachedDutyList(ttl=0).matcher,
+                       clock.now())
+        order = orders.get_order(order.order_id)
+    return order
 
 
 # ------------------------------------------------------------------ 并单
@@ -118,30 +131,47 @@ def drain_retries(aws) -> int:
         handled += len(messages)
 
 
+def replied(order, text="已处理"):
+    """The lead department signs for the order and replies."""
+    lead = department(order.department)
+    loop.sign(lead, order.order_id, clock.now())
+    loop.reply(lead, order.order_id, ReplyRequest(result="resolved", text=text, internal_note="内部：已派维修班组"),
+               clock.now())
+    return orders.get_order(order.order_id)
+
+
+def approved(order_id, reviewer=CENTRE):
+    loop.review_reply(reviewer, order_id, ReplyReviewRequest(decision="approve"), clock.now())
+    return orders.get_order(order_id)
+
+
 def test_hotline_reply_waits_for_the_centres_review_then_is_delivered_signed(aws, dispatched):
     receiver = Receiver("12345")
     replies_stream = StreamReader(aws, "ReplyFunction")
-    order = replies.mark_reply_ready(dispatched.order_id, "路灯已于今日修复。", "区城管局", clock.now())
-    assert order.reply.status.value == "pending_review" and order.reply.reviewer == "区12345热线管理中心"
+    order = replied(dispatched, "路灯已于今日修复。")
+    assert order.status.value == "reply_review" and order.reply.reviewer == "区12345热线管理中心"
     assert replies_stream.pending() == []  # not approved: nothing is sent
-    with pytest.raises(Forbidden):
-        replies.approve_reply(dispatched.order_id, "区城管局", clock.now())
-    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    with pytest.raises(Forbidden):  # the department does not review its own reply
+        loop.review_reply(department("区城管局"), dispatched.order_id, ReplyReviewRequest(decision="approve"),
+                          clock.now())
+    assert approved(dispatched.order_id).status.value == "awaiting_evaluation"
     assert replies_stream.deliver() == []
     assert receiver.received[0]["reply"] == "路灯已于今日修复。"
     assert receiver.received[0]["external_id"] == "reply-1"
+    assert "内部" not in json.dumps(receiver.received[0], ensure_ascii=False)  # the internal note stays inside
     delivered = orders.get_order(dispatched.order_id)
     assert delivered.reply.status.value == "delivered" and delivered.reply.attempts == 1
     with pytest.raises(Conflict):
-        replies.mark_reply_ready(dispatched.order_id, "again", "区城管局", clock.now())
+        loop.reply(department("区城管局"), dispatched.order_id, ReplyRequest(result="resolved", text="again"),
+                   clock.now())
     receiver.close()
 
 
 def test_failed_deliveries_are_retried_until_delivered(aws, dispatched):
     receiver = Receiver("12345", fail_first=2)
     replies_stream = StreamReader(aws, "ReplyFunction")
-    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
-    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    replied(dispatched)
+    approved(dispatched.order_id)
     replies_stream.deliver()
     assert orders.get_order(dispatched.order_id).reply.status.value == "retrying"
     assert replies_stream.pending() == []  # approved -> retrying is not a new approval
@@ -162,8 +192,8 @@ def test_a_redelivered_approval_or_retry_sends_nothing_twice(aws, dispatched):
 
     receiver = Receiver("12345", fail_first=1)
     replies_stream = StreamReader(aws, "ReplyFunction")
-    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
-    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    replied(dispatched)
+    approved(dispatched.order_id)
     records = replies_stream.pending()
     for _ in range(2):  # delivered, then delivered again as Lambda would after a retry
         handler("ReplyFunction")(replies_stream.event(records), LambdaContext("reply"))
@@ -174,32 +204,50 @@ def test_a_redelivered_approval_or_retry_sends_nothing_twice(aws, dispatched):
     receiver.close()
 
 
-def test_after_the_last_try_the_reply_is_dead_lettered(aws, dispatched):
+def test_after_the_last_try_the_reply_is_dead_lettered_and_waits_for_the_centres_call(aws, dispatched):
     receiver = Receiver("12345", fail_first=99)
-    replies.mark_reply_ready(dispatched.order_id, "已处理", "区城管局", clock.now())
-    replies.approve_reply(dispatched.order_id, "区12345热线管理中心", clock.now())
+    replied(dispatched)
+    approved(dispatched.order_id)
     StreamReader(aws, "ReplyFunction").deliver()
     drain_retries(aws)
     order = orders.get_order(dispatched.order_id)
     assert order.reply.status.value == "dead_lettered" and order.reply.attempts == replies.max_attempts()
     dlq = boto3.client("sqs", region_name=REGION).receive_message(QueueUrl=aws.refs["ReplyDeadLetterQueue"])
     assert json.loads(dlq["Messages"][0]["Body"])["order_id"] == dispatched.order_id
+    # the citizen never got the answer: the evaluation window does not close it as unevaluated
+    assert order.status.value == "awaiting_evaluation"
+    assert sweep(clock.now() + timedelta(days=30), lambda: None, 0.35) == {}
     receiver.close()
 
 
-def test_interconnected_platform_reviews_on_its_side_so_reply_goes_at_once(aws):
+def routed_from(aws, channel_id):
     import_sample_duty_list()
     from tests.helpers import sample
 
-    _, ack, _ = post_channel("12315", sample("12315"))
-    order = replies.mark_reply_ready(ack["order_id"], "已责令商家退货", "区市场监管局", clock.now())
-    assert order.reply.status.value == "approved" and order.reply.approved_by == replies.PLATFORM_REVIEW
+    stream = StreamReader(aws, "RouteFunction")
+    _, ack, _ = post_channel(channel_id, sample(channel_id))
+    stream.deliver()
+    order = orders.get_order(ack["order_id"])
+    if order.status.value == "manual":  # the sample duty list has no matter for it: the centre picks one
+        from minyi.casework import staff
+        from minyi.models.staff import ManualDispatch
+        from minyi.routing.cache import CachedDutyList
+
+        staff.dispatch(CENTRE, order.order_id, ManualDispatch(matter_code="CX-02-04"), CachedDutyList(ttl=0).matcher,
+                       clock.now())
+        order = orders.get_order(order.order_id)
+    return order
+
+
+def test_interconnected_platform_reviews_on_its_side_so_reply_goes_at_once(aws):
+    order = replied(routed_from(aws, "12315"), "已责令商家退货")
+    assert order.status.value == "awaiting_evaluation"
+    assert order.reply.status.value == "approved" and order.reply.approved_by == "原平台审核"
 
 
 def test_forwarded_channel_is_reviewed_by_its_managing_department(aws):
-    import_sample_duty_list()
-    from tests.helpers import sample
-
-    _, ack, _ = post_channel("wz-jx", sample("wz-jx"))
-    order = replies.mark_reply_ready(ack["order_id"], "已答复", "区人社局", clock.now())
-    assert order.reply.reviewer == "区行政审批局"
+    order = replied(routed_from(aws, "wz-jx"), "已答复")
+    assert order.status.value == "reply_review" and order.reply.reviewer == "区行政审批局"
+    with pytest.raises(Forbidden):  # the centre does not review a forwarded channel's replies
+        approved(order.order_id, CENTRE)
+    assert approved(order.order_id, department("区行政审批局")).status.value == "awaiting_evaluation"

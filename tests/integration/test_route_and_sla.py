@@ -119,7 +119,8 @@ def test_given_overdue_order_when_swept_then_overdue_with_escalation_once(aws, m
     outcome = scheduled("SlaCheckFunction", due + timedelta(minutes=1))
     assert outcome == {"escalated": 1}
     order = orders.get_order(order_id)
-    assert order.status.value == "overdue" and order.overdue_at is not None
+    # overdue is a fact about the deadline: the order is still where it was, to be signed and replied
+    assert order.status.value == "dispatched" and order.overdue_at is not None
     assert audit_trail(order_id)[-1]["action"] == "escalated_overdue"
     monkeypatch.undo()
     before = table_items(ORDERS)

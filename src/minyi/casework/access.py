@@ -3,17 +3,25 @@ do is the lifecycle table's `who`; this module says which parts a caller plays."
 
 from __future__ import annotations
 
+from minyi.channels.registry import centre, channel
 from minyi.core.errors import NotFound
 from minyi.models.identity import Role, StaffIdentity
 from minyi.models.lifecycle import Party
 from minyi.models.order import WorkOrder
 
 
+def reviewer_of(order: WorkOrder) -> str | None:
+    """Who reviews this order's replies (办结审核): the channel's registry entry says (the
+    centre, or a forwarded channel's managing department); None: the platform reviews."""
+    return channel(order.channel).reply_reviewer
+
+
 def can_see(identity: StaffIdentity, order: WorkOrder) -> bool:
     if identity.sees_everything:
         return True
     if Role.DEPARTMENT in identity.roles and identity.department:
-        return identity.department in (order.department, *order.co_departments)
+        # a department that reviews a channel's replies sees that channel's orders
+        return identity.department in (order.department, *order.co_departments, reviewer_of(order))
     return False
 
 
@@ -38,4 +46,8 @@ def parties(identity: StaffIdentity, order: WorkOrder) -> frozenset[Party]:
             found.add(Party.LEAD)
         elif identity.department in order.co_departments:
             found.add(Party.CO_HANDLER)
+    reviewer = reviewer_of(order)
+    if reviewer is not None and ((reviewer == centre() and Role.CENTRE in identity.roles)
+                                 or (Role.DEPARTMENT in identity.roles and identity.department == reviewer)):
+        found.add(Party.REVIEWER)
     return frozenset(found)

@@ -10,22 +10,25 @@ else's change in between is a 409, never a lost update.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from minyi.casework import access
 from minyi.core.errors import Conflict, NotFound
 from minyi.core.ids import well_formed
 from minyi.dal import orders as store
 from minyi.models import lifecycle
+from minyi.models.handling import Record
 from minyi.models.identity import StaffIdentity
 from minyi.models.lifecycle import IN_HAND, AuditAction, Command, Party
 from minyi.models.order import WorkOrder
 from minyi.routing.jurisdiction import listed_co_handlers
 
 # commands that send an order to a department anew: each gets the dispatch side effects
-NEW_DISPATCH = (Command.ROUTE, Command.DISPATCH, Command.REDISPATCH)
+NEW_DISPATCH = (Command.ROUTE, Command.DISPATCH, Command.REDISPATCH, Command.DECIDE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Outcome:
     timer_at: int | None = None
     keep_timer: bool = False
     audit: AuditAction | None = None
+    records: tuple[tuple[Record, str, BaseModel], ...] = ()  # handling records written with the change
 
 
 Step = Callable[[WorkOrder], Outcome | None]
@@ -66,10 +70,11 @@ def change_of(before: WorkOrder, command: Command, outcome: Outcome) -> store.Ch
     action = lifecycle.audit_action(before.status, command, outcome.order.status, outcome.audit)
     put, drop = co_handler_items(before, outcome.order)
     return store.Change(outcome.order, before.status, action, outcome.detail or None, outcome.timer_at,
-                        outcome.keep_timer, put, drop)
+                        outcome.keep_timer, put, drop, outcome.records)
 
 
 def commit(before: WorkOrder, command: Command, outcome: Outcome, actor: str, now: datetime) -> WorkOrder:
+    outcome = replace(outcome, order=outcome.order.model_copy(update={"updated_at": now}))
     if not store.commit([change_of(before, command, outcome)], actor=actor, at=now):
         raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")
     return outcome.order.model_copy(update={"version": before.version + 1})
@@ -112,4 +117,4 @@ def announced(outcome: Outcome, now: datetime) -> Outcome:
 
     order = announce(outcome.order, now)
     detail = {**outcome.detail, "on_call": order.on_call} if order.on_call else outcome.detail
-    return Outcome(order, detail, outcome.timer_at, outcome.keep_timer, outcome.audit)
+    return replace(outcome, order=order, detail=detail)

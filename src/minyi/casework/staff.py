@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from minyi.casework import access, shell, steps
+from minyi.casework import access, loop, shell, steps
+from minyi.channels.registry import registry
 from minyi.core import clock
 from minyi.core.errors import Conflict, NotFound, ValidationFailed
 from minyi.core.ids import well_formed
@@ -17,10 +18,10 @@ from minyi.dal import audit, listings
 from minyi.dal import orders as store
 from minyi.models import lifecycle
 from minyi.models.identity import Role, StaffIdentity
-from minyi.models.lifecycle import QUEUES, Command
+from minyi.models.lifecycle import QUEUES, STATUSES, Command, OrderStatus
 from minyi.models.listing import OrderListing
 from minyi.models.order import WorkOrder
-from minyi.models.staff import DisputeRequest, ManualDispatch, ReturnRequest, ReviewDecision
+from minyi.models.staff import DisputeRequest, InboxFilter, ManualDispatch, ReturnRequest, ReviewDecision
 from minyi.routing import jurisdiction, learning
 from minyi.routing.matcher import Matcher
 
@@ -57,28 +58,65 @@ def _when(moment: datetime | None) -> str | None:
 
 
 # ------------------------------------------------------------------ reading
+REVIEW_QUEUE = "reply_review"
+
+
 def queue(identity: StaffIdentity, name: str, limit: int = MAX_LIST, cursor: str | None = None) -> dict[str, Any]:
-    """待分拨 / 待人工分拨 / 退单审核 / 联席会议: the centre's queues, oldest first."""
-    identity.require(Role.CENTRE, Role.LEADER)
+    """The queues of the lifecycle table (待分拨, 待人工分拨, 退单审核, 联席会议, 办结待审, 待回访,
+    不满意, 区长热线日), oldest first. A department that reviews a forwarded channel's replies
+    reads the review queue, for its channels only."""
+    channels = None
+    if not identity.sees_everything:
+        reviewed = tuple(c.id for c in registry().values() if identity.department
+                         and c.reply_reviewer == identity.department)
+        if name != REVIEW_QUEUE or not reviewed:
+            identity.require(Role.CENTRE, Role.LEADER)
+        channels = reviewed
     if name not in QUEUES:
         raise NotFound(f"no queue {name}; queues are {', '.join(QUEUES)}")
-    page = listings.queue(name, limit, cursor)
+    page = listings.queue(name, limit, cursor, channels)
     return {"queue": name, "orders": [
         {"order_id": o.order_id, "status": o.status.value, "department": o.department, "title": o.title,
-         "received_at": _when(o.received_at), "confidence": o.match_score} for o in page.items],
+         "channel": o.channel, "received_at": _when(o.received_at), "confidence": o.match_score}
+        for o in page.items],
         "next_cursor": page.next_cursor}
 
 
 def _department_item(order: OrderListing, role: str) -> dict[str, Any]:
-    return {"order_id": order.order_id, "role": role, "status": order.status.value, "title": order.title,
+    return {"order_id": order.order_id, "role": role, "status": order.status.value,
+            "status_label": STATUSES[order.status].label, "title": order.title,
             "received_at": _when(order.received_at), "due_at": _when(order.due_at),
             "overdue_at": _when(order.overdue_at), "urgent": order.urgent, "matter_code": order.matter_code}
 
 
+def _kept(item: dict[str, Any], inbox: InboxFilter, now: datetime) -> bool:
+    if inbox.status and item["status"] not in inbox.status:
+        return False
+    if inbox.role and item["role"] != inbox.role:
+        return False
+    due = clock.parse_iso(item["due_at"]) if item["due_at"] else None
+    if inbox.due_before and (due is None or due >= inbox.due_before):
+        return False
+    if inbox.overdue is not None:
+        overdue = item["overdue_at"] is not None or (
+            due is not None and due < now and STATUSES[OrderStatus(item["status"])].clock_runs)
+        if overdue != inbox.overdue:
+            return False
+    return inbox.urgent is None or item["urgent"] == inbox.urgent
+
+
+PAGES_PER_FILTERED_LIST = 5  # a filtered inbox reads at most this many index pages per answer
+
+
 def department_orders(identity: StaffIdentity, department: str | None, limit: int = MAX_LIST,
-                      cursor: str | None = None) -> dict[str, Any]:
+                      cursor: str | None = None, inbox: InboxFilter | None = None,
+                      now: datetime | None = None) -> dict[str, Any]:
     """The orders a department leads (主办) or co-handles (协办), newest first, with its role
-    in each; the centre and leaders name the department."""
+    in each; the centre and leaders name the department. Filters (status, role, due before,
+    overdue, urgent) keep what matches; a filtered answer may hold fewer than `limit`
+    orders and still have a next page."""
+    inbox = inbox or InboxFilter()
+    now = now or clock.now()
     if department is not None and not 2 <= len(department) <= 40:
         raise ValidationFailed("department is 2 to 40 characters", [{"field": "department", "problem": "length"}])
     if identity.sees_everything:
@@ -89,16 +127,23 @@ def department_orders(identity: StaffIdentity, department: str | None, limit: in
         if department and department != own:
             raise NotFound(f"no orders of {department} for {identity.username}")
         department = own
-    page = listings.department_entries(department, limit, cursor)
-    listed = []
-    for entry in page.items:
-        order = entry.order
-        if not entry.co_handler_item:
-            listed.append(_department_item(order, "lead"))
-        elif order is not None and department in order.co_departments and order.department != department:
-            listed.append(_department_item(order, "co"))
-        # else: re-dispatched since without this department; its item is stale
-    return {"department": department, "orders": listed, "next_cursor": page.next_cursor}
+    listed: list[dict[str, Any]] = []
+    for _ in range(PAGES_PER_FILTERED_LIST if inbox.active else 1):
+        page = listings.department_entries(department, limit - len(listed), cursor)
+        for entry in page.items:
+            order = entry.order
+            if not entry.co_handler_item:
+                item = _department_item(order, "lead")
+            elif order is not None and department in order.co_departments and order.department != department:
+                item = _department_item(order, "co")
+            else:
+                continue  # re-dispatched since without this department; its item is stale
+            if _kept(item, inbox, now):
+                listed.append(item)
+        cursor = page.next_cursor
+        if cursor is None or len(listed) >= limit:
+            break
+    return {"department": department, "orders": listed, "next_cursor": cursor}
 
 
 def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
@@ -114,6 +159,8 @@ def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
     merged = store.get_orders(order.related_orders)
     return {
         "order": order.model_dump(mode="json"),
+        "status_label": STATUSES[order.status].label,
+        **loop.handling_records(identity, order),
         "audit": [{"action": e.action, "actor": e.actor, "at": clock.iso(e.at), "from": e.from_status,
                    "to": e.to_status, **({"detail": e.detail} if e.detail else {})}
                   for e in audit.audit_trail(order.order_id)],

@@ -1,6 +1,7 @@
 """The steps of an order's life after routing, each a pure function of the order as read:
 manual dispatch (人工分拨), return (退单), the centre's review of a return (维持 or 改派),
-dispute (联席会议) and escalation (超期). No I/O: `casework.shell` loads, checks and commits."""
+dispute (联席会议), the joint meeting's decision and escalation (超期). No I/O:
+`casework.shell` loads, checks and commits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from minyi.casework.shell import Outcome, Step
 from minyi.core import clock
-from minyi.core.errors import ValidationFailed
+from minyi.core.errors import Conflict, ValidationFailed
 from minyi.models.lifecycle import AuditAction, OrderStatus
 from minyi.models.order import Lapse, OrderReturn, ReturnReason, WorkOrder
 from minyi.routing.dispatch import dispatched
@@ -35,6 +36,11 @@ def _sent(order: WorkOrder, matcher: Matcher, matter_code: str, department: str 
     return dispatched(order, matter, lead, co, duty_list_version=matcher.duty_list.version, now=now)
 
 
+def completion_timer(order: WorkOrder) -> int | None:
+    """The completion deadline's timer, unless the order already ran over it."""
+    return clock.epoch(order.due_at) if order.due_at and order.overdue_at is None else None
+
+
 def manual_dispatch(matcher: Matcher, matter_code: str, department: str | None, now: datetime) -> Step:
     """人工分拨 of an order from the manual queue."""
     def step(order: WorkOrder) -> Outcome:
@@ -48,6 +54,8 @@ def return_order(department: str, category: ReturnReason, text: str, now: dateti
     """退单 by the lead department; a second return of the same order goes to the joint
     meeting instead of back to the centre's review."""
     def step(order: WorkOrder) -> Outcome:
+        if order.designated:
+            raise Conflict("the joint meeting designated this department; it may not return the order")
         returns = [*order.returns, OrderReturn(department=department, category=category, text=text, at=now)]
         again = len(returns) >= RETURNS_TO_JOINT_MEETING
         after = order.model_copy(update={
@@ -61,8 +69,7 @@ def uphold() -> Step:
     """维持: the dispatch stands, same department and deadline; the clock runs on."""
     def step(order: WorkOrder) -> Outcome:
         after = order.model_copy(update={"status": OrderStatus.DISPATCHED})
-        return Outcome(after, {"department": order.department},
-                       timer_at=clock.epoch(order.due_at) if order.due_at else None)
+        return Outcome(after, {"department": order.department}, timer_at=completion_timer(order))
     return step
 
 
@@ -83,16 +90,38 @@ def dispute(reason: str) -> Step:
 
 
 def escalate(now: datetime) -> Step:
-    """超期: the completion deadline passed. The lapse is recorded with the department that
-    let it pass, and stays with it whatever happens to the order next."""
+    """超期: the completion deadline passed. Overdue is a fact, not a status: the order
+    stays where it is (it can still be signed, replied and closed), and the lapse is
+    recorded with the department that let it pass, whatever happens to the order next."""
     def step(order: WorkOrder) -> Outcome | None:
-        if order.due_at is None or order.due_at > now:
-            return None  # the deadline moved since the timer was read
+        if order.due_at is None or order.due_at > now or order.overdue_at is not None:
+            return None  # the deadline moved since the timer was read, or was recorded already
         lapse = Lapse(department=order.department or "", due_at=order.due_at, overdue_at=now)
-        after = order.model_copy(update={"status": OrderStatus.OVERDUE, "overdue_at": now,
-                                         "lapses": [*order.lapses, lapse]})
+        after = order.model_copy(update={"overdue_at": now, "lapses": [*order.lapses, lapse]})
         return Outcome(after, {"department": order.department, "due_at": order.due_at.isoformat()},
                        audit=AuditAction.ESCALATED_OVERDUE)
+    return step
+
+
+def decide(matcher: Matcher, department: str, co_departments: list[str] | None, matter_code: str | None,
+           note: str, now: datetime) -> Step:
+    """联席会议 (or 区长热线日) decision: the order goes to the department the meeting
+    designated, which may not return it again."""
+    def step(order: WorkOrder) -> Outcome:
+        after = _sent(order, matcher, matter_code or order.matter_code or "", department, now)
+        if co_departments is not None:
+            after = after.model_copy(update={"co_departments": [d for d in co_departments if d != after.department]})
+        after = after.model_copy(update={"designated": True})
+        return Outcome(after, {"department": after.department, "co_departments": after.co_departments,
+                               "matter_code": after.matter_code, "note": note},
+                       timer_at=clock.epoch(after.due_at))
+    return step
+
+
+def escalate_to_mayor_day(note: str) -> Step:
+    """What the joint meeting cannot settle goes to the district mayor's hotline day (区长热线日)."""
+    def step(order: WorkOrder) -> Outcome:
+        return Outcome(order.model_copy(update={"status": OrderStatus.MAYOR_DAY}), {"note": note})
     return step
 
 

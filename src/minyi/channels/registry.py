@@ -53,13 +53,25 @@ class Channel(BaseModel):
 
 
 class _Registry(BaseModel):
+    centre: str  # the hotline centre's name, as a reviewer names it
     channels: tuple[Channel, ...]
 
 
 @lru_cache(maxsize=1)
-def registry() -> dict[str, Channel]:
+def _loaded() -> _Registry:
     text = resources.files("minyi.data").joinpath("channels.json").read_text(encoding="utf-8")
-    return {channel.id: channel for channel in _Registry.model_validate_json(text).channels}
+    return _Registry.model_validate_json(text)
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Channel]:
+    return {channel.id: channel for channel in _loaded().channels}
+
+
+def centre() -> str:
+    """The hotline centre (12345热线管理中心): a channel whose reviewer is the centre has its
+    replies reviewed by centre staff."""
+    return _loaded().centre
 
 
 def channel(channel_id: str) -> Channel:

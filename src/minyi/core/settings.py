@@ -48,6 +48,7 @@ class Settings(BaseModel):
     order_id_key_secret: Name | None = None
     staff_user_pool_id: Name | None = None
     staff_user_pool_client_id: Name | None = None
+    attachments_bucket: Name | None = None
 
     channel_config_cache_seconds: int = Field(default=300, ge=0, le=3600)
     duty_list_cache_seconds: float = Field(default=60, ge=0, le=3600)
@@ -56,6 +57,17 @@ class Settings(BaseModel):
     reply_retry_delays: RetryDelays = (10, 60, 300, 900)
     # below this confidence an order waits for an operator (待人工分拨)
     auto_dispatch_threshold: float = Field(default=0.35, ge=0, le=1)
+    # 回访评价: the working days a citizen has to rate a reply; then it closes as unevaluated
+    evaluation_window_days: int = Field(default=3, ge=1, le=30)
+    # whether an unevaluated order counts as satisfied (off unless the county turns it on)
+    unevaluated_counts_satisfied: bool = False
+    # 重办: this reopen of the same order goes to the joint meeting instead
+    reopens_to_joint_meeting: int = Field(default=3, ge=1, le=10)
+    # a reopen's limit when neither the centre nor the order's dispatch says one
+    default_reopen_days: int = Field(default=5, ge=1, le=60)
+    # 附件: presigned upload and download links, and the largest file
+    attachment_url_seconds: int = Field(default=900, ge=60, le=900)
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
 
 
 _current: Settings | None = None

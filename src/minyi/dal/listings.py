@@ -14,7 +14,7 @@ from typing import Any
 from minyi.core import clock
 from minyi.core.errors import ValidationFailed
 from minyi.dal.order_records import CO_SK_PREFIX, ORDER_SK, OrderRecord
-from minyi.models.lifecycle import OrderStatus
+from minyi.models.lifecycle import status_of
 from minyi.models.listing import DepartmentEntry, OrderListing, Page
 
 _LISTED = ["pk", "order_id", "status", "title", "received_at", "due_at", "overdue_at", "urgent", "matter_code",
@@ -53,17 +53,21 @@ def _listing(item: OrderRecord) -> OrderListing:
         return clock.parse_iso(text) if text else None
 
     return OrderListing(
-        order_id=item.order_id, status=OrderStatus(item.status), title=item.title,
+        order_id=item.order_id, status=status_of(item.status), title=item.title,
         received_at=clock.parse_iso(item.received_at), department=getattr(item, "department", None),
         co_departments=list(getattr(item, "co_departments", None) or []), due_at=when(getattr(item, "due_at", None)),
         overdue_at=when(getattr(item, "overdue_at", None)), urgent=bool(getattr(item, "urgent", None)),
-        matter_code=getattr(item, "matter_code", None), match_score=getattr(item, "match_score", None))
+        matter_code=getattr(item, "matter_code", None), match_score=getattr(item, "match_score", None),
+        channel=getattr(item, "channel", None))
 
 
-def queue(name: str, limit: int, cursor: str | None = None) -> Page[OrderListing]:
-    """Orders waiting in a queue, oldest first (the index projects no personal data)."""
+def queue(name: str, limit: int, cursor: str | None = None,
+          channels: tuple[str, ...] | None = None) -> Page[OrderListing]:
+    """Orders waiting in a queue, oldest first (the index projects no personal data);
+    only those of `channels` when given."""
     start = _decode(cursor, "queue", name, "received_at")
-    results = OrderRecord.queues.query(name, limit=limit, last_evaluated_key=start)
+    condition = OrderRecord.channel.is_in(*channels) if channels else None
+    results = OrderRecord.queues.query(name, limit=limit, last_evaluated_key=start, filter_condition=condition)
     items = [_listing(item) for item in results]
     return Page[OrderListing](items=items, next_cursor=_encode(results.last_evaluated_key))
 

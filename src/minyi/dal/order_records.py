@@ -17,8 +17,8 @@ from pynamodb.models import Model
 
 from minyi.core import clock
 from minyi.dal.tables import TableName
-from minyi.models.lifecycle import OrderStatus, queue_of
-from minyi.models.order import Citizen, Lapse, OrderReturn, Reply, WorkOrder
+from minyi.models.lifecycle import STATUSES, queue_of, status_of
+from minyi.models.order import Citizen, Closure, Evaluation, Lapse, OrderReturn, Reply, WorkOrder
 
 TIMER_SHARDS = 4
 ORDER_SK = "ORDER"
@@ -86,7 +86,7 @@ class QueueIndex(GlobalSecondaryIndex["OrderRecord"]):
 
     class Meta:
         index_name = "queues"
-        projection = IncludeProjection(["order_id", "status", "department", "title", "match_score"])
+        projection = IncludeProjection(["order_id", "status", "department", "title", "match_score", "channel"])
 
     queue = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
@@ -154,6 +154,17 @@ class OrderRecord(_OrdersTableModel):
     rel_address = UnicodeAttribute(null=True)
     reply = UnicodeAttribute(null=True)  # the Reply as JSON
     reply_status = UnicodeAttribute(null=True)  # duplicated out of `reply` for the stream filter
+    public_stage = UnicodeAttribute(null=True)  # the status's stage a channel is told of
+    time_limit_days = NumberAttribute(null=True)
+    designated = BooleanAttribute(null=True)
+    signed_at = UnicodeAttribute(null=True)
+    signed_by = UnicodeAttribute(null=True)
+    first_contact_at = UnicodeAttribute(null=True)
+    reply_rejections = NumberAttribute(null=True)
+    evaluation = UnicodeAttribute(null=True)  # the latest Evaluation as JSON
+    reopen_count = NumberAttribute(null=True)
+    closure = UnicodeAttribute(null=True)  # the Closure as JSON
+    updated_at = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
     timers = TimerIndex()
@@ -175,6 +186,14 @@ class CoHandlerRecord(_OrdersTableModel):
     title = UnicodeAttribute()
 
 
+class HandlingItem(_OrdersTableModel):
+    """办理记录: a contact, an opinion, an attachment or an evaluation, beside the order
+    (sk `<KIND>#<key>`), its model as JSON."""
+
+    at = UnicodeAttribute()
+    body = UnicodeAttribute()
+
+
 class AuditRecord(_OrdersTableModel):
     """审计记录: who changed what, when, from which state to which."""
 
@@ -191,6 +210,8 @@ MUTABLE_FIELDS = (
     "status", "department", "co_departments", "matter", "matter_code", "duty_list_version", "match_score",
     "dispatched_at", "due_at", "overdue_at", "parent_order_id", "related_orders", "rel_phone", "rel_address",
     "reply", "reply_status", "urgent", "on_call", "places", "queue", "returns", "lapses", "overdue_departments",
+    "public_stage", "time_limit_days", "designated", "signed_at", "signed_by", "first_contact_at", "reply_rejections",
+    "evaluation", "reopen_count", "closure", "updated_at",
 )
 
 
@@ -243,6 +264,17 @@ def record_of(order: WorkOrder) -> OrderRecord:
         rel_address=rel_address,
         reply=order.reply.model_dump_json() if order.reply else None,
         reply_status=order.reply.status.value if order.reply else None,
+        public_stage=STATUSES[order.status].public_stage,
+        time_limit_days=order.time_limit_days,
+        designated=order.designated or None,
+        signed_at=_time(order.signed_at),
+        signed_by=order.signed_by,
+        first_contact_at=_time(order.first_contact_at),
+        reply_rejections=order.reply_rejections or None,
+        evaluation=order.evaluation.model_dump_json() if order.evaluation else None,
+        reopen_count=order.reopen_count or None,
+        closure=order.closure.model_dump_json() if order.closure else None,
+        updated_at=_time(order.updated_at),
     )
 
 
@@ -259,7 +291,7 @@ def order_of(record: OrderRecord) -> WorkOrder:
         citizen=Citizen(name=record.citizen_name, phone=record.citizen_phone, id_number=record.citizen_id_number),
         address=record.address,
         received_at=clock.parse_iso(record.received_at),
-        status=OrderStatus(record.status),
+        status=status_of(record.status),
         department=record.department,
         co_departments=list(record.co_departments or []),
         matter=list(record.matter or []),
@@ -278,5 +310,15 @@ def order_of(record: OrderRecord) -> WorkOrder:
         parent_order_id=record.parent_order_id,
         related_orders=list(record.related_orders or []),
         reply=Reply.model_validate_json(record.reply) if record.reply else None,
+        time_limit_days=int(record.time_limit_days) if record.time_limit_days is not None else None,
+        designated=bool(record.designated),
+        signed_at=when(record.signed_at),
+        signed_by=record.signed_by,
+        first_contact_at=when(record.first_contact_at),
+        reply_rejections=int(record.reply_rejections or 0),
+        evaluation=Evaluation.model_validate_json(record.evaluation) if record.evaluation else None,
+        reopen_count=int(record.reopen_count or 0),
+        closure=Closure.model_validate_json(record.closure) if record.closure else None,
+        updated_at=when(record.updated_at),
         version=int(record.version or 1),
     )

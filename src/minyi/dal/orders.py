@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
@@ -18,6 +19,7 @@ from minyi.dal.order_records import (
     MUTABLE_FIELDS,
     ORDER_SK,
     CoHandlerRecord,
+    HandlingItem,
     OrderRecord,
     order_key,
     order_of,
@@ -25,7 +27,8 @@ from minyi.dal.order_records import (
     timer_shard,
 )
 from minyi.dal.tables import transact
-from minyi.models.lifecycle import AuditAction, OrderStatus
+from minyi.models.handling import Record
+from minyi.models.lifecycle import AuditAction, OrderStatus, stored_forms
 from minyi.models.order import WorkOrder
 
 BATCH_GET_LIMIT = 100  # BatchGetItem's own limit
@@ -91,6 +94,7 @@ class Change:
     keep_timer: bool = False
     put_co_handlers: tuple[str, ...] = ()
     drop_co_handlers: tuple[str, ...] = ()
+    records: tuple[tuple[Record, str, BaseModel], ...] = ()  # handling records: (kind, key, record)
 
 
 def _co_handler_item(order: WorkOrder, department: str) -> CoHandlerRecord:
@@ -117,7 +121,11 @@ def commit(changes: list[Change], *, actor: str, at: datetime) -> bool:
             elif not change.keep_timer:
                 actions += [OrderRecord.timer_shard.remove(), OrderRecord.timer_at.remove()]
             # the version attribute adds `version = <read version>` to the condition
-            tx.update(record, actions=actions, condition=OrderRecord.status == change.expected.value)
+            tx.update(record, actions=actions, condition=OrderRecord.status.is_in(*stored_forms(change.expected)))
+            for kind, key, model in change.records:
+                tx.save(HandlingItem(pk=order_key(change.order.order_id), sk=f"{kind.value}{key}",
+                                     item_type=kind.name.lower(), at=clock.iso(at), body=model.model_dump_json()),
+                        condition=HandlingItem.sk.does_not_exist())
             for department in change.put_co_handlers:
                 tx.save(_co_handler_item(change.order, department))
             for department in change.drop_co_handlers:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from minyi.core import clock
 from minyi.dal.order_records import OrderRecord
-from minyi.models.lifecycle import OrderStatus
+from minyi.models.lifecycle import status_of
 from minyi.models.listing import PeriodEntry
 
 
@@ -26,6 +26,6 @@ def orders_received_between(start: datetime, end: datetime) -> Iterator[PeriodEn
         for item in OrderRecord.by_month.query(month, OrderRecord.received_at.between(low, high)):
             if item.received_at < high:
                 yield PeriodEntry(order_id=item.order_id, received_at=clock.parse_iso(item.received_at),
-                                  status=OrderStatus(item.status), channel=item.channel, department=item.department,
+                                  status=status_of(item.status), channel=item.channel, department=item.department,
                                   overdue_at=clock.parse_iso(item.overdue_at) if item.overdue_at else None,
                                   overdue_departments=list(item.overdue_departments or []))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from minyi.core import clock
 from minyi.dal.order_records import TIMER_SHARDS, OrderRecord
-from minyi.models.lifecycle import OrderStatus
+from minyi.models.lifecycle import OrderStatus, status_of
 
 
 def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:
@@ -15,4 +15,4 @@ def due_timers(now: datetime) -> Iterator[tuple[str, OrderStatus]]:
     cutoff = clock.epoch(now)
     for shard in range(TIMER_SHARDS):
         for item in OrderRecord.timers.query(f"T{shard}", OrderRecord.timer_at <= cutoff):
-            yield item.order_id, OrderStatus(item.status)
+            yield item.order_id, status_of(item.status)

@@ -11,8 +11,6 @@
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
   minyi roster on-call DAY HANDLER PHONE  the rapid-handling team's on-call handler of a duty day
   minyi roster hours DEPT 08:30-12:00,14:30-18:00   a department's office hours
-  minyi reply ready ORDER --text T --author DEPT    mark a department's reply ready (统一回复)
-  minyi reply approve ORDER --reviewer DEPT         approve it as the channel's reviewer
   minyi staff add USER --role centre|leader|department [--department D] [--password P]
                                          create a staff account in the user pool (no self sign-up)
   minyi staff token USER [--password P]  sign in and print the ID token for the Authorization header
@@ -147,23 +145,6 @@ def _staff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reply(args: argparse.Namespace) -> int:
-    from minyi.core import clock
-    from minyi.intake import replies
-
-    try:
-        if args.action == "ready":
-            order = replies.mark_reply_ready(args.order_id, args.text, args.author, clock.now())
-        else:
-            order = replies.approve_reply(args.order_id, args.reviewer, clock.now())
-    except DomainError as error:
-        print(json.dumps(error.to_body(), ensure_ascii=False), file=sys.stderr)
-        return 2
-    print(json.dumps({"order_id": order.order_id, "reply_status": order.reply.status.value,
-                      "reviewer": order.reply.reviewer}, ensure_ascii=False))
-    return 0
-
-
 def _dispatch(args: argparse.Namespace) -> int:
     """Each stdin line {"id", "title", "content", "address"} -> one line
     {"id", "matter", "lead", "co", "confidence", "manual", "urgent"}, in the same order."""
@@ -255,12 +236,6 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--role", choices=["centre", "leader", "department"])
     staff.add_argument("--department", help="add: the department or township a department account acts for")
     staff.add_argument("--password", help="default: add makes a random one; token reads the local stack's")
-    reply = commands.add_parser("reply", help="unified reply (统一回复)")
-    reply.add_argument("action", choices=["ready", "approve"])
-    reply.add_argument("order_id")
-    reply.add_argument("--text")
-    reply.add_argument("--author")
-    reply.add_argument("--reviewer")
     args = parser.parse_args(argv)
     if args.local_dir:
         _use_local_stack(args.local_dir)
@@ -271,12 +246,6 @@ def main(argv: list[str] | None = None) -> int:
         return _roster(args)
     if args.command == "dispatch":
         return _dispatch(args)
-    if args.command == "reply":
-        if args.action == "ready" and not (args.text and args.author):
-            parser.error("reply ready needs --text and --author")
-        if args.action == "approve" and not args.reviewer:
-            parser.error("reply approve needs --reviewer")
-        return _reply(args)
     if args.command == "channel":
         if args.action != "configure" and not args.file:
             parser.error("channel post/headers need FILE")

@@ -1,12 +1,13 @@
 """Unified reply (统一回复): the answer goes back through the channel it came from.
 
-A department's reply is marked ready; if the channel's registry entry names a
-reviewer (the hotline centre, or the managing department of a forwarded channel)
-it waits for that reviewer's approval, otherwise (interconnected platforms review
-on their side) it is approved at once. The orders table's stream starts delivery
-on the transition into `approved`; a failed try is retried with backoff through a
-queue, and after the last try the reply is dead-lettered. Every step is recorded on
-the order and audited.
+The lead department replies (`casework.loop.reply`); if the channel's registry entry
+names a reviewer (the hotline centre, or the managing department of a forwarded channel)
+the reply waits for that reviewer's approval, otherwise (interconnected platforms review
+on their side) it is approved at once. The orders table's stream starts delivery on the
+transition into `approved`; a failed try is retried with backoff through a queue, and
+after the last try the reply is dead-lettered (and the order waits for the centre's
+follow-up by phone: its evaluation window does not run out on a citizen who never got
+the answer). Every step is recorded on the order and audited.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ from datetime import datetime
 from minyi.casework import shell
 from minyi.casework.shell import Outcome
 from minyi.channels import signatures as auth
-from minyi.channels.registry import channel
 from minyi.core import clock, settings
-from minyi.core.errors import Conflict, Forbidden
 from minyi.core.observability import logger
 from minyi.dal import channel_config, queues, webhooks
 from minyi.dal import orders as store
 from minyi.models import lifecycle
 from minyi.models.lifecycle import AuditAction, Command, Party
-from minyi.models.order import Reply, ReplyStatus, WorkOrder
-
-PLATFORM_REVIEW = "原平台审核"
+from minyi.models.order import ReplyStatus, WorkOrder
 
 
 def retry_delays() -> tuple[int, ...]:
@@ -40,37 +37,10 @@ def max_attempts() -> int:
 
 
 def _save(before: WorkOrder, after: WorkOrder, command: Command, audit: AuditAction, actor: str, at: datetime,
-          detail: dict) -> None:
-    """The reply's step: the order keeps its status and its timer."""
+          detail: dict, keep_timer: bool = True) -> None:
+    """The reply's step: the order keeps its status (and its timer unless told otherwise)."""
     lifecycle.check(before.status, command, frozenset({Party.SYSTEM}))
-    shell.commit(before, command, Outcome(after, detail, keep_timer=True, audit=audit), actor, at)
-
-
-def mark_reply_ready(order_id: str, text: str, author: str, now: datetime) -> WorkOrder:
-    order = shell.load(order_id)
-    if order.reply and order.reply.status is not ReplyStatus.PENDING_REVIEW:
-        raise Conflict(f"order {order_id} already has a reply that is {order.reply.status.value}")
-    reviewer = channel(order.channel).reply_reviewer
-    reply = Reply(text=text, author=author, written_at=now, reviewer=reviewer,
-                  status=ReplyStatus.PENDING_REVIEW if reviewer else ReplyStatus.APPROVED,
-                  approved_by=None if reviewer else PLATFORM_REVIEW, approved_at=None if reviewer else now)
-    updated = order.model_copy(update={"reply": reply})
-    _save(order, updated, Command.REPLY, AuditAction.REPLY_READY, author, now,
-          {"reviewer": reviewer, "status": reply.status.value})
-    return updated
-
-
-def approve_reply(order_id: str, reviewer: str, now: datetime) -> WorkOrder:
-    order = shell.load(order_id)
-    if order.reply is None or order.reply.status is not ReplyStatus.PENDING_REVIEW:
-        raise Conflict(f"order {order_id} has no reply waiting for review")
-    if reviewer != order.reply.reviewer:
-        raise Forbidden(f"the reply of order {order_id} is reviewed by {order.reply.reviewer}")
-    reply = order.reply.model_copy(update={"status": ReplyStatus.APPROVED, "approved_by": reviewer,
-                                           "approved_at": now})
-    updated = order.model_copy(update={"reply": reply})
-    _save(order, updated, Command.APPROVE_REPLY, AuditAction.REPLY_APPROVED, reviewer, now, {"reviewer": reviewer})
-    return updated
+    shell.commit(before, command, Outcome(after, detail, keep_timer=keep_timer, audit=audit), actor, at)
 
 
 def delivery_body(order: WorkOrder) -> bytes:
@@ -81,6 +51,7 @@ def delivery_body(order: WorkOrder) -> bytes:
         "external_id": order.external_id,
         "department": order.department,
         "reply": reply.text,
+        "result": reply.result.value,
         "replied_by": reply.author,
         "approved_by": reply.approved_by,
         "replied_at": clock.iso(reply.written_at),
@@ -121,7 +92,7 @@ def deliver(order_id: str, attempt: int, now: datetime) -> str:
         queues.dead_letter_reply(order_id, attempt, error)
         _save(order, order.model_copy(update={"reply": dead}), Command.DELIVER_REPLY,
               AuditAction.REPLY_DEAD_LETTERED, "reply", now,
-              {"attempt": attempt, "error": error})
+              {"attempt": attempt, "error": error}, keep_timer=False)
         return "dead_lettered"
     # the retry is queued before the order records it, so a crash in between costs a
     # duplicate try, never a lost one

@@ -16,19 +16,41 @@ from minyi.core.errors import Conflict, Forbidden
 
 class OrderStatus(StrEnum):
     RECEIVED = "received"  # 已受理, waiting for dispatch
-    DISPATCHED = "dispatched"  # 已派发 to a lead department
     MANUAL = "manual"  # 待人工分拨: no confident match, an operator dispatches it
-    OVERDUE = "overdue"  # 已超期: the deadline passed before completion
     MERGED = "merged"  # 已并单: linked to an open order about the same matter, handled with it
-    RETURNED = "returned"  # 退单待审核: the department says it is not theirs; the centre reviews
+    DISPATCHED = "dispatched"  # 派发待签收: sent to a lead department, not yet signed for
+    SIGNED = "signed"  # 已签收·办理中: the lead department signed for it and works on it
+    RETURNED = "returned"  # 退单待审: the department says it is not theirs; the centre reviews
     JOINT_MEETING = "joint_meeting"  # 联席会议: disputed; every department involved meets on it
+    MAYOR_DAY = "mayor_day"  # 区长热线日: what the joint meeting could not settle, for the leaders
+    REPLY_REVIEW = "reply_review"  # 办结待审: the department replied; the channel's reviewer checks it
+    AWAITING_EVALUATION = "awaiting_evaluation"  # 待回访/评价: the reply went back; the citizen rates it
+    DISSATISFIED = "dissatisfied"  # 不满意待研判: the centre reopens or closes it
+    CLOSED = "closed"  # 已办结
+
+
+# Statuses stored by earlier versions, read as what they are now: `overdue` was a status
+# until overdue became a fact about a deadline (`overdue_at`, `lapses`); such an order was
+# dispatched and never signed for, since signing did not exist.
+LEGACY_STATUSES: dict[str, OrderStatus] = {"overdue": OrderStatus.DISPATCHED}
+
+
+def status_of(stored: str) -> OrderStatus:
+    """The status an item holds, legacy values included."""
+    return LEGACY_STATUSES.get(stored) or OrderStatus(stored)
+
+
+def stored_forms(status: OrderStatus) -> tuple[str, ...]:
+    """Every value an item in this status may hold (a conditional write accepts each)."""
+    return (status.value, *(old for old, new in LEGACY_STATUSES.items() if new is status))
 
 
 class TimerAction(StrEnum):
     """What the sweep does when an order's timer fires in a status."""
 
     DISPATCH = "dispatch"  # the dispatch watchdog: the stream never delivered the order
-    ESCALATE = "escalate"  # the completion deadline passed: 超期督办
+    ESCALATE = "escalate"  # the completion deadline passed: recorded as a lapse (超期)
+    CLOSE_UNEVALUATED = "close_unevaluated"  # the evaluation window passed with no answer
 
 
 @dataclass(frozen=True)
@@ -36,30 +58,41 @@ class Status:
     """One status as every reader of an order sees it."""
 
     label: str  # 中文名称, for staff and reports
-    queue: str | None  # the centre's queue an order waits in (the `queues` index), if any
+    queue: str | None  # the queue an order waits in (the `queues` index), if any
     in_hand: bool  # a department holds it and works on it (may be returned, merged into)
     clock_runs: bool  # a department is on the completion clock (others: nobody is escalated for this time)
     on_timer: TimerAction | None  # what a fired timer means here (None: nothing, it is skipped)
     public_label: str  # what a citizen reads in the public status
     open311: str  # GeoReport v2 status: open or closed
     open311_note: str  # GeoReport v2 status_notes ({department} is filled in)
+    public_stage: str  # the stage a channel is told of when it changes (status delivery)
 
 
 STATUSES: dict[OrderStatus, Status] = {  # in the order report columns show them
     OrderStatus.RECEIVED: Status("待分拨", "undispatched", False, False, TimerAction.DISPATCH,
-                                 "已受理", "open", "已受理"),
-    OrderStatus.DISPATCHED: Status("办理中", None, True, True, TimerAction.ESCALATE,
-                                   "办理中", "open", "已派发至{department}办理"),
+                                 "已受理", "open", "已受理", "received"),
     OrderStatus.MANUAL: Status("待人工分拨", "manual", False, False, None,
-                               "分拨中", "open", "分拨中"),
-    OrderStatus.OVERDUE: Status("已超期", None, True, True, None,
-                                "办理中（已督办）", "open", "办理超期，已督办"),
+                               "分拨中", "open", "分拨中", "received"),
     OrderStatus.MERGED: Status("已并单", None, False, False, None,
-                               "已并案办理", "open", "已与相同诉求并案办理"),
+                               "已并案办理", "open", "已与相同诉求并案办理", "merged"),
+    OrderStatus.DISPATCHED: Status("派发待签收", None, True, True, TimerAction.ESCALATE,
+                                   "已派发", "open", "已派发至{department}办理", "dispatched"),
+    OrderStatus.SIGNED: Status("已签收·办理中", None, True, True, TimerAction.ESCALATE,
+                               "办理中", "open", "{department}已签收，正在办理", "signed"),
     OrderStatus.RETURNED: Status("退单待审", "review", False, False, None,
-                                 "重新分拨中", "open", "重新分拨中"),
+                                 "重新分拨中", "open", "重新分拨中", "received"),
     OrderStatus.JOINT_MEETING: Status("联席会议", "joint_meeting", False, False, None,
-                                      "多部门会商中", "open", "多部门会商中"),
+                                      "多部门会商中", "open", "多部门会商中", "coordinating"),
+    OrderStatus.MAYOR_DAY: Status("区长热线日", "mayor_day", False, False, None,
+                                  "领导协调办理中", "open", "提交区长热线日协调办理", "coordinating"),
+    OrderStatus.REPLY_REVIEW: Status("办结待审", "reply_review", False, False, None,
+                                     "办理中", "open", "{department}已答复，审核中", "signed"),
+    OrderStatus.AWAITING_EVALUATION: Status("待回访评价", "follow_up", False, False, TimerAction.CLOSE_UNEVALUATED,
+                                            "已答复", "open", "已答复，待评价", "replied"),
+    OrderStatus.DISSATISFIED: Status("不满意待研判", "dissatisfied", False, False, None,
+                                     "不满意复核中", "open", "诉求人不满意，中心复核中", "replied"),
+    OrderStatus.CLOSED: Status("已办结", None, False, False, None,
+                               "已办结", "closed", "已办结", "closed"),
 }
 _missing = set(OrderStatus) - set(STATUSES)
 if _missing:
@@ -69,11 +102,12 @@ if _missing:
 class Party(StrEnum):
     """Who takes a step, relative to the order."""
 
-    SYSTEM = "system"  # intake, routing, the sweep, reply delivery, operators' command line
+    SYSTEM = "system"  # intake, routing, the sweep, reply delivery, a channel's own evaluation
     CENTRE = "centre"  # 12345 中心
     LEAD = "lead"  # the department or township leading the order (主办单位)
     CO_HANDLER = "co_handler"  # a co-handling department (协办单位)
-    LEADER = "leader"  # county leaders: read everything, act on nothing
+    REVIEWER = "reviewer"  # whoever the channel's registry entry names to review replies (办结审核)
+    LEADER = "leader"  # county leaders: read everything, decide 区长热线日 orders, act on nothing else
 
 
 class Command(StrEnum):
@@ -84,14 +118,24 @@ class Command(StrEnum):
     MERGE = "merge"  # 并单 into an open order about the same matter
     LINK_RELATED = "link_related"  # the open order takes a merged one in
     DISPATCH = "dispatch"  # 人工分拨
+    SIGN = "sign"  # 签收
+    CONTACT = "contact"  # 先行联系
+    OPINION = "opinion"  # 协办意见
+    ATTACH = "attach"  # 附件: an attachment registered for upload
     RETURN = "return"  # 退单
     UPHOLD = "uphold"  # 维持 the dispatch a department returned
     REDISPATCH = "redispatch"  # 改派
     DISPUTE = "dispute"  # 争议 → 联席会议
-    ESCALATE = "escalate"  # 超期
-    REPLY = "reply"  # a department's reply is ready (统一回复)
-    APPROVE_REPLY = "approve_reply"  # the channel's reviewer approves it
+    DECIDE = "decide"  # 联席会议 / 区长热线日 decision: designate a department, or escalate
+    ESCALATE = "escalate"  # 超期: the completion deadline passed (a fact, not a status)
+    REPLY = "reply"  # 办结申请: the lead department's reply (统一回复)
+    APPROVE_REPLY = "approve_reply"  # 办结审核 通过
+    REJECT_REPLY = "reject_reply"  # 办结审核 退回
     DELIVER_REPLY = "deliver_reply"  # a delivery attempt's outcome
+    EVALUATE = "evaluate"  # 回访/评价: the centre's follow-up or the channel's own evaluation
+    CLOSE_UNEVALUATED = "close_unevaluated"  # the evaluation window passed with no answer
+    REOPEN = "reopen"  # 重办
+    CLOSE = "close"  # the centre closes a dissatisfied order without reopening
 
 
 class AuditAction(StrEnum):
@@ -103,17 +147,31 @@ class AuditAction(StrEnum):
     MERGED_INTO = "merged_into"
     RELATED_REQUEST_LINKED = "related_request_linked"
     DISPATCHED_MANUALLY = "dispatched_manually"
+    SIGNED = "signed"
+    CONTACTED = "contacted"
+    OPINION_GIVEN = "opinion_given"
+    ATTACHMENT_ADDED = "attachment_added"
     RETURNED = "returned"
     RETURNED_TO_JOINT_MEETING = "returned_to_joint_meeting"
     RETURN_REJECTED = "return_rejected"
     REDISPATCHED = "redispatched"
     DISPUTED = "disputed"
+    JOINT_MEETING_DESIGNATED = "joint_meeting_designated"
+    ESCALATED_TO_MAYOR_DAY = "escalated_to_mayor_day"
+    MAYOR_DAY_DESIGNATED = "mayor_day_designated"
     ESCALATED_OVERDUE = "escalated_overdue"
-    REPLY_READY = "reply_ready"
+    REPLIED = "replied"
+    REPLIED_TO_PLATFORM = "replied_to_platform"
     REPLY_APPROVED = "reply_approved"
+    REPLY_REJECTED = "reply_rejected"
     REPLY_DELIVERED = "reply_delivered"
     REPLY_RETRY_SCHEDULED = "reply_retry_scheduled"
     REPLY_DEAD_LETTERED = "reply_dead_lettered"
+    EVALUATED = "evaluated"
+    CLOSED_UNEVALUATED = "closed_unevaluated"
+    REOPENED = "reopened"
+    REOPENED_TO_JOINT_MEETING = "reopened_to_joint_meeting"
+    CLOSED_BY_CENTRE = "closed_by_centre"
 
 
 @dataclass(frozen=True)
@@ -127,7 +185,12 @@ class Transition:
 
 S = OrderStatus
 _SYSTEM, _CENTRE, _LEAD = frozenset({Party.SYSTEM}), frozenset({Party.CENTRE}), frozenset({Party.LEAD})
+_CO, _REVIEWER, _LEADER = frozenset({Party.CO_HANDLER}), frozenset({Party.REVIEWER}), frozenset({Party.LEADER})
 IN_HAND = tuple(status for status, row in STATUSES.items() if row.in_hand)
+# a delivery attempt of an approved reply lands whatever the order's status is by then
+# (the citizen may have been called and the order closed before a retry got through)
+DELIVERY_STATUSES = (S.AWAITING_EVALUATION, S.DISSATISFIED, S.CLOSED, S.SIGNED, S.REPLY_REVIEW, S.JOINT_MEETING,
+                     S.DISPATCHED, S.RETURNED, S.MAYOR_DAY)
 
 
 def _rows() -> list[Transition]:
@@ -137,9 +200,28 @@ def _rows() -> list[Transition]:
         Transition(S.RECEIVED, Command.ROUTE, S.MANUAL, _SYSTEM, AuditAction.QUEUED_MANUAL),
         Transition(S.RECEIVED, Command.MERGE, S.MERGED, _SYSTEM, AuditAction.MERGED_INTO),
         Transition(S.MANUAL, Command.DISPATCH, S.DISPATCHED, _CENTRE, AuditAction.DISPATCHED_MANUALLY),
+        Transition(S.DISPATCHED, Command.SIGN, S.SIGNED, _LEAD, AuditAction.SIGNED),
+        Transition(S.SIGNED, Command.CONTACT, S.SIGNED, _LEAD, AuditAction.CONTACTED),
         Transition(S.RETURNED, Command.UPHOLD, S.DISPATCHED, _CENTRE, AuditAction.RETURN_REJECTED),
         Transition(S.RETURNED, Command.REDISPATCH, S.DISPATCHED, _CENTRE, AuditAction.REDISPATCHED),
-        Transition(S.DISPATCHED, Command.ESCALATE, S.OVERDUE, _SYSTEM, AuditAction.ESCALATED_OVERDUE),
+        Transition(S.JOINT_MEETING, Command.DECIDE, S.DISPATCHED, _CENTRE, AuditAction.JOINT_MEETING_DESIGNATED),
+        Transition(S.JOINT_MEETING, Command.DECIDE, S.MAYOR_DAY, _CENTRE, AuditAction.ESCALATED_TO_MAYOR_DAY),
+        Transition(S.MAYOR_DAY, Command.DECIDE, S.DISPATCHED, _LEADER, AuditAction.MAYOR_DAY_DESIGNATED),
+        # with a reviewer the reply waits for approval; an interconnected platform reviews on its side
+        Transition(S.SIGNED, Command.REPLY, S.REPLY_REVIEW, _LEAD, AuditAction.REPLIED),
+        Transition(S.SIGNED, Command.REPLY, S.AWAITING_EVALUATION, _LEAD, AuditAction.REPLIED_TO_PLATFORM),
+        Transition(S.REPLY_REVIEW, Command.APPROVE_REPLY, S.AWAITING_EVALUATION, _REVIEWER,
+                   AuditAction.REPLY_APPROVED),
+        Transition(S.REPLY_REVIEW, Command.REJECT_REPLY, S.SIGNED, _REVIEWER, AuditAction.REPLY_REJECTED),
+        Transition(S.AWAITING_EVALUATION, Command.EVALUATE, S.CLOSED, _CENTRE | _SYSTEM, AuditAction.EVALUATED),
+        Transition(S.AWAITING_EVALUATION, Command.EVALUATE, S.DISSATISFIED, _CENTRE | _SYSTEM,
+                   AuditAction.EVALUATED),
+        Transition(S.AWAITING_EVALUATION, Command.CLOSE_UNEVALUATED, S.CLOSED, _SYSTEM,
+                   AuditAction.CLOSED_UNEVALUATED),
+        Transition(S.DISSATISFIED, Command.REOPEN, S.SIGNED, _CENTRE, AuditAction.REOPENED),
+        # the third reopen of the same order goes to the joint meeting instead
+        Transition(S.DISSATISFIED, Command.REOPEN, S.JOINT_MEETING, _CENTRE, AuditAction.REOPENED_TO_JOINT_MEETING),
+        Transition(S.DISSATISFIED, Command.CLOSE, S.CLOSED, _CENTRE, AuditAction.CLOSED_BY_CENTRE),
     ]
     for source in IN_HAND:
         rows += [
@@ -147,17 +229,14 @@ def _rows() -> list[Transition]:
             Transition(source, Command.RETURN, S.RETURNED, _LEAD, AuditAction.RETURNED),
             # a second return of the same order goes to the joint meeting, not back to review
             Transition(source, Command.RETURN, S.JOINT_MEETING, _LEAD, AuditAction.RETURNED_TO_JOINT_MEETING),
+            Transition(source, Command.OPINION, source, _CO, AuditAction.OPINION_GIVEN),
+            Transition(source, Command.ATTACH, source, _LEAD | _CO, AuditAction.ATTACHMENT_ADDED),
+            # overdue is a fact recorded on the order; its status stays
+            Transition(source, Command.ESCALATE, source, _SYSTEM, AuditAction.ESCALATED_OVERDUE),
         ]
-    for source in (*IN_HAND, S.RETURNED, S.MANUAL):
+    for source in (*IN_HAND, S.RETURNED, S.MANUAL, S.DISSATISFIED):
         rows.append(Transition(source, Command.DISPUTE, S.JOINT_MEETING, _CENTRE, AuditAction.DISPUTED))
-    # The reply is a sub-state of the order for now (its own status field), recorded in any
-    # status: the operator's command line marks it ready, the channel's reviewer approves it,
-    # delivery records each attempt. It leaves the order's status as it is.
-    for source in OrderStatus:
-        rows += [
-            Transition(source, Command.REPLY, source, _SYSTEM, AuditAction.REPLY_READY),
-            Transition(source, Command.APPROVE_REPLY, source, _SYSTEM, AuditAction.REPLY_APPROVED),
-        ]
+    for source in DELIVERY_STATUSES:
         rows += [Transition(source, Command.DELIVER_REPLY, source, _SYSTEM, audit)
                  for audit in (AuditAction.REPLY_DELIVERED, AuditAction.REPLY_RETRY_SCHEDULED,
                                AuditAction.REPLY_DEAD_LETTERED)]
@@ -168,8 +247,8 @@ TRANSITIONS: tuple[Transition, ...] = tuple(_rows())
 QUEUES: dict[str, OrderStatus] = {row.queue: status for status, row in STATUSES.items() if row.queue}
 
 # which role may ever be which party (the first, role-only check of a staff request)
-_PARTIES_OF_ROLE = {"centre": {Party.CENTRE}, "leader": {Party.LEADER},
-                    "department": {Party.LEAD, Party.CO_HANDLER}}
+_PARTIES_OF_ROLE = {"centre": {Party.CENTRE, Party.REVIEWER}, "leader": {Party.LEADER},
+                    "department": {Party.LEAD, Party.CO_HANDLER, Party.REVIEWER}}
 
 
 def queue_of(status: OrderStatus) -> str | None:

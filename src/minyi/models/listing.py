@@ -24,6 +24,7 @@ class OrderListing(BaseModel):
     urgent: bool = False
     matter_code: str | None = None
     match_score: float | None = None
+    channel: str | None = None
 
 
 class DepartmentEntry(BaseModel):

@@ -79,26 +79,91 @@ class Citizen(BaseModel):
 
 
 class ReplyStatus(StrEnum):
+    """Where the current reply is (the order's status says where the order is)."""
+
     PENDING_REVIEW = "pending_review"  # 待审核: the channel's reviewer must approve it first
+    REJECTED = "rejected"  # 审核退回: the department answers again
     APPROVED = "approved"  # approved; its delivery to the channel starts
     RETRYING = "retrying"  # a delivery failed; retried with backoff
     DELIVERED = "delivered"
     DEAD_LETTERED = "dead_lettered"  # every try failed; parked in the dead-letter queue
 
 
+class ReplyResult(StrEnum):
+    """办理结果."""
+
+    RESOLVED = "resolved"  # 已解决
+    PARTLY_RESOLVED = "partly_resolved"  # 部分解决
+    EXPLAINED = "explained"  # 已解释说明
+    ANSWERED = "answered"  # 已答复（咨询）
+
+
 class Reply(BaseModel):
-    """统一回复: the answer that goes back through the channel the request came from."""
+    """统一回复: the answer that goes back through the channel the request came from.
+    `text` is what the citizen reads; `internal_note` never leaves the staff's views."""
 
     text: str
-    author: str
+    author: str  # the department that replied
     written_at: datetime
     status: ReplyStatus
+    result: ReplyResult = ReplyResult.ANSWERED
+    written_by: str | None = None  # the staff member
+    internal_note: str | None = None
+    attachment_ids: list[str] = Field(default_factory=list)
     reviewer: str | None = None
     approved_by: str | None = None
     approved_at: datetime | None = None
+    rejected_reason: str | None = None
     attempts: int = 0
     last_error: str | None = None
     delivered_at: datetime | None = None
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
+class Evaluation(BaseModel):
+    """回访/评价: the citizen's verdict on a reply, from the centre's follow-up or the channel."""
+
+    satisfaction: Satisfaction
+    resolved: bool
+    method: str  # phone, sms, online, visit (the centre), or the channel's own
+    comment: str | None = None
+    source: str  # "centre", or the channel's id
+    evaluation_id: str | None = None  # the channel's own id of its evaluation
+    by: str
+    at: datetime
+
+    @property
+    def satisfied(self) -> bool:
+        return self.satisfaction is not Satisfaction.DISSATISFIED
+
+
+class CloseReason(StrEnum):
+    UNREASONABLE_DEMAND = "unreasonable_demand"  # 不合理诉求
+    POLICY_LIMIT = "policy_limit"  # 政策限制
+    CITIZEN_UNREACHABLE = "citizen_unreachable"  # 联系不上诉求人
+    OTHER = "other"
+
+
+class ClosureKind(StrEnum):
+    EVALUATED = "evaluated"  # the citizen rated the reply satisfied or basically satisfied
+    UNEVALUATED = "unevaluated"  # no answer in the evaluation window (未评价)
+    BY_CENTRE = "by_centre"  # the centre closed a dissatisfied order without reopening
+
+
+class Closure(BaseModel):
+    """办结: how the order was closed; the evaluation stays what it was."""
+
+    kind: ClosureKind
+    at: datetime
+    by: str
+    reason: CloseReason | None = None
+    text: str | None = None
+    counted_satisfied: bool = False  # an unevaluated order counted as satisfied (the county's setting)
 
 
 class WorkOrder(BaseModel):
@@ -128,9 +193,19 @@ class WorkOrder(BaseModel):
     places: list[str] = Field(default_factory=list)  # 属地: 田村镇圩镇主街, 长洛乡长洛村 ... as named
     parent_order_id: str | None = None  # 并单: the open order this one is handled with
     related_orders: list[str] = Field(default_factory=list)  # orders merged into this one
+    time_limit_days: int | None = None  # the matter's limit this dispatch runs on (a reopen's default)
+    designated: bool = False  # a joint meeting or leader named the lead: it may not return it
+    signed_at: datetime | None = None
+    signed_by: str | None = None
+    first_contact_at: datetime | None = None
     reply: Reply | None = None
+    reply_rejections: int = 0  # replies the reviewer sent back
+    evaluation: Evaluation | None = None  # the latest
+    reopen_count: int = 0
+    closure: Closure | None = None
     returns: list[OrderReturn] = Field(default_factory=list)
     lapses: list[Lapse] = Field(default_factory=list)
+    updated_at: datetime | None = None
     version: int = 1
 
     @property

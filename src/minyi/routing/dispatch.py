@@ -66,7 +66,8 @@ def dispatched(order: WorkOrder, matter: Matter, lead: str, co: tuple[str, ...] 
         "status": OrderStatus.DISPATCHED, "department": lead, "co_departments": list(co),
         "matter": list(matter.path), "matter_code": matter.code, "duty_list_version": duty_list_version,
         "dispatched_at": now, "due_at": completion_deadline(now, matter.time_limit_days, order.urgent),
-        "overdue_at": None, "on_call": None})
+        "time_limit_days": matter.time_limit_days, "overdue_at": None, "on_call": None, "designated": False,
+        "signed_at": None, "signed_by": None, "first_contact_at": None})
 
 
 def decide(order: WorkOrder, matcher: Matcher | None, now: datetime, threshold: float | None = None) -> WorkOrder:
