@@ -172,7 +172,9 @@ def main() -> None:
     ours_ms, bare_ms = ms(ours), ms(bare)
     print(f"warm staff action (先行联系 through the staff API), median of {REQUESTS}, in-process moto: "
           f"{ours_ms:.2f} ms, bare update_item handler {bare_ms:.2f} ms, ratio {ours_ms / bare_ms:.2f}")
-    print(f"  DynamoDB calls of one staff action: {', '.join(calls)}")
+    print(f"  DynamoDB calls of one staff action: {', '.join(calls)}; storage time of the first and last "
+          f"{REQUESTS // 5} actions on the same order (its partition grows by two items each): "
+          f"{ms(ours_storage[:REQUESTS // 5]):.2f} ms, {ms(ours_storage[-(REQUESTS // 5):]):.2f} ms")
     print(f"  of which inside DynamoDB calls: staff action {ms(ours_storage):.2f} ms, "
           f"bare {ms(bare_storage):.2f} ms (one UpdateItem)")
     ours_own = ms([a - b for a, b in zip(ours, ours_storage, strict=True)])
