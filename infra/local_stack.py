@@ -489,7 +489,9 @@ class LocalStack:
     # the department-scoping can be tried out: each sees only its own orders.
     LOCAL_STAFF = (("zhongxin01", "centre", None), ("lingdao01", "leader", None),
                    ("chengguan01", "department", "区城管局"), ("shichang01", "department", "区市场监管局"),
-                   ("tiancun01", "department", "田村镇人民政府"))
+                   ("tiancun01", "department", "田村镇人民政府"), ("zhujian01", "department", "区住建局"),
+                   # reviews the replies of the forwarded 政务网站 channels (wz-jx, wz-gz)
+                   ("shenpi01", "department", "区行政审批局"))
 
     def seed_staff(self) -> None:
         from minyi.dal import staff_directory
@@ -564,7 +566,8 @@ def _banner(stack: LocalStack) -> str:
         "",
         "Staff endpoints need a Cognito ID token (users and passwords: "
         f"{stack.log_dir}/staff-users.json; zhongxin01 = centre, lingdao01 = leader,",
-        "chengguan01 / shichang01 / tiancun01 = 区城管局 / 区市场监管局 / 田村镇人民政府):",
+        "chengguan01 / shichang01 / tiancun01 / zhujian01 / shenpi01 = 区城管局 / 区市场监管局 / "
+        "田村镇人民政府 / 区住建局 / 区行政审批局):",
         f"  TOKEN=$(.venv/bin/minyi --local-dir {stack.log_dir} staff token zhongxin01)",
         f"  curl -s {base}/staff/queues/manual -H \"Authorization: $TOKEN\"",
         f"  curl -s -X POST {base}/reports -H \"Authorization: $TOKEN\" -H 'Content-Type: application/json' "
