@@ -208,3 +208,24 @@ def test_a_department_inbox_filters_by_status_role_due_date_and_urgency(aws, ord
     assert ids(CHENGGUAN, due_before="2000-01-02") == set()
     status, body, _ = staff("GET", "/staff/orders", CHENGGUAN, query={"status": ["nope"]})
     assert status == 400 and body["error"]["details"][0]["field"] == "status"
+
+
+def test_an_order_stored_as_overdue_by_an_earlier_version_reads_as_dispatched_and_moves_on(aws, order):
+    """Overdue was a status until it became a fact: such orders need no migration run."""
+    import boto3
+
+    from tests.conftest import REGION
+
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=ORDERS, Key={"pk": {"S": f"ORDER#{order.order_id}"}, "sk": {"S": "ORDER"}},
+        UpdateExpression="SET #s = :overdue, overdue_at = :at",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":overdue": {"S": "overdue"}, ":at": {"S": clock.iso(order.due_at)}})
+    legacy = orders.get_order(order.order_id)
+    assert legacy.status.value == "dispatched" and legacy.overdue_at
+    listed = ok(*staff("GET", "/staff/orders", CHENGGUAN)[:2])
+    assert [o["status"] for o in listed["orders"]] == ["dispatched"]
+    ok(*staff("POST", f"/orders/{order.order_id}/sign", CHENGGUAN)[:2])
+    stored = [item for item in table_items(ORDERS) if item["pk"]["S"] == f"ORDER#{order.order_id}"
+              and item["sk"]["S"] == "ORDER"]
+    assert stored[0]["status"]["S"] == "signed"
