@@ -229,3 +229,19 @@ def test_an_order_stored_as_overdue_by_an_earlier_version_reads_as_dispatched_an
     stored = [item for item in table_items(ORDERS) if item["pk"]["S"] == f"ORDER#{order.order_id}"
               and item["sk"]["S"] == "ORDER"]
     assert stored[0]["status"]["S"] == "signed"
+
+
+def test_a_merged_request_closes_with_the_order_it_was_handled_with(aws, order):
+    # Given the same citizen calls again about the same lamp: merged into the open order (并单)
+    again = routed(aws, "loop-again")
+    assert again.status.value == "merged" and again.parent_order_id == order.order_id
+    # When the order it joined is replied, approved and rated satisfied
+    to_reply_review(order.order_id)
+    ok(*staff("POST", f"/orders/{order.order_id}/reply-review", CENTRE, {"decision": "approve"})[:2])
+    assert orders.get_order(again.order_id).status.value == "merged"
+    ok(*staff("POST", f"/orders/{order.order_id}/evaluation", CENTRE,
+              {"satisfaction": "satisfied", "resolved": True, "method": "phone"})[:2])
+    # Then the merged request closes in the same step, recorded as closed with its parent
+    child = orders.get_order(again.order_id)
+    assert child.status.value == "closed" and child.closure.kind.value == "with_parent"
+    assert audit_trail(again.order_id)[-1]["action"] == "closed_with_parent"

@@ -23,8 +23,8 @@ from minyi.dal import orders as store
 from minyi.models import lifecycle
 from minyi.models.handling import Record
 from minyi.models.identity import StaffIdentity
-from minyi.models.lifecycle import IN_HAND, AuditAction, Command, Party
-from minyi.models.order import WorkOrder
+from minyi.models.lifecycle import IN_HAND, AuditAction, Command, OrderStatus, Party
+from minyi.models.order import Closure, ClosureKind, WorkOrder
 from minyi.routing.jurisdiction import listed_co_handlers
 
 # commands that send an order to a department anew: each gets the dispatch side effects
@@ -73,9 +73,32 @@ def change_of(before: WorkOrder, command: Command, outcome: Outcome) -> store.Ch
                         outcome.keep_timer, put, drop, outcome.records)
 
 
+# a transaction holds 100 actions: the order's 3 and 2 for each merged request it closes
+MAX_FOLLOWERS = 40
+
+
+def followers(before: WorkOrder, outcome: Outcome, now: datetime) -> list[store.Change]:
+    """并单: the merged requests still waiting on an order that closes now close with it, in
+    the same transaction (their citizens' cases end when the order they joined ends)."""
+    if outcome.order.status is not OrderStatus.CLOSED or before.status is OrderStatus.CLOSED \
+            or not before.related_orders:
+        return []
+    changes = []
+    children = store.get_orders(before.related_orders[:MAX_FOLLOWERS])
+    for child, _ in children.values():
+        if child.status is not OrderStatus.MERGED or child.parent_order_id != before.order_id:
+            continue
+        closure = Closure(kind=ClosureKind.WITH_PARENT, at=now, by="system")
+        after = child.model_copy(update={"status": OrderStatus.CLOSED, "closure": closure, "updated_at": now})
+        changes.append(change_of(child, Command.CLOSE_WITH_PARENT,
+                                 Outcome(after, {"parent_order_id": before.order_id})))
+    return changes
+
+
 def commit(before: WorkOrder, command: Command, outcome: Outcome, actor: str, now: datetime) -> WorkOrder:
     outcome = replace(outcome, order=outcome.order.model_copy(update={"updated_at": now}))
-    if not store.commit([change_of(before, command, outcome)], actor=actor, at=now):
+    changes = [change_of(before, command, outcome), *followers(before, outcome, now)]
+    if not store.commit(changes, actor=actor, at=now):
         raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")
     return outcome.order.model_copy(update={"version": before.version + 1})
 

@@ -136,6 +136,7 @@ class Command(StrEnum):
     CLOSE_UNEVALUATED = "close_unevaluated"  # the evaluation window passed with no answer
     REOPEN = "reopen"  # 重办
     CLOSE = "close"  # the centre closes a dissatisfied order without reopening
+    CLOSE_WITH_PARENT = "close_with_parent"  # a merged request closes with the order it was handled with
 
 
 class AuditAction(StrEnum):
@@ -172,6 +173,7 @@ class AuditAction(StrEnum):
     REOPENED = "reopened"
     REOPENED_TO_JOINT_MEETING = "reopened_to_joint_meeting"
     CLOSED_BY_CENTRE = "closed_by_centre"
+    CLOSED_WITH_PARENT = "closed_with_parent"
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ def _rows() -> list[Transition]:
         # the third reopen of the same order goes to the joint meeting instead
         Transition(S.DISSATISFIED, Command.REOPEN, S.JOINT_MEETING, _CENTRE, AuditAction.REOPENED_TO_JOINT_MEETING),
         Transition(S.DISSATISFIED, Command.CLOSE, S.CLOSED, _CENTRE, AuditAction.CLOSED_BY_CENTRE),
+        Transition(S.MERGED, Command.CLOSE_WITH_PARENT, S.CLOSED, _SYSTEM, AuditAction.CLOSED_WITH_PARENT),
     ]
     for source in IN_HAND:
         rows += [

@@ -153,6 +153,7 @@ class ClosureKind(StrEnum):
     EVALUATED = "evaluated"  # the citizen rated the reply satisfied or basically satisfied
     UNEVALUATED = "unevaluated"  # no answer in the evaluation window (未评价)
     BY_CENTRE = "by_centre"  # the centre closed a dissatisfied order without reopening
+    WITH_PARENT = "with_parent"  # a merged request (并单), closed with the order it was handled with
 
 
 class Closure(BaseModel):
