@@ -235,10 +235,20 @@ def test_a_merged_request_closes_with_the_order_it_was_handled_with(aws, order):
     # Given the same citizen calls again about the same lamp: merged into the open order (并单)
     again = routed(aws, "loop-again")
     assert again.status.value == "merged" and again.parent_order_id == order.order_id
-    # When the order it joined is replied, approved and rated satisfied
+    # When the order it joined is replied and approved, the merged request's citizen hears back too
+    from tests.helpers import StreamReader
+    from tests.integration.test_related_and_replies import Receiver
+
+    receiver, replies = Receiver("12345"), StreamReader(aws, "ReplyFunction")
     to_reply_review(order.order_id)
     ok(*staff("POST", f"/orders/{order.order_id}/reply-review", CENTRE, {"decision": "approve"})[:2])
-    assert orders.get_order(again.order_id).status.value == "merged"
+    shared = orders.get_order(again.order_id)
+    assert shared.status.value == "merged" and shared.reply.text == REPLY["text"]
+    assert replies.deliver() == []
+    assert sorted(r["external_id"] for r in receiver.received) == ["loop-1", "loop-again"]
+    assert all(r["department"] == "区城管局" and r["reply"] == REPLY["text"] for r in receiver.received)
+    receiver.close()
+    # and when the order is rated satisfied
     ok(*staff("POST", f"/orders/{order.order_id}/evaluation", CENTRE,
               {"satisfaction": "satisfied", "resolved": True, "method": "phone"})[:2])
     # Then the merged request closes in the same step, recorded as closed with its parent

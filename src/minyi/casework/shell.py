@@ -78,20 +78,28 @@ MAX_FOLLOWERS = 40
 
 
 def followers(before: WorkOrder, outcome: Outcome, now: datetime) -> list[store.Change]:
-    """并单: the merged requests still waiting on an order that closes now close with it, in
-    the same transaction (their citizens' cases end when the order they joined ends)."""
-    if outcome.order.status is not OrderStatus.CLOSED or before.status is OrderStatus.CLOSED \
-            or not before.related_orders:
+    """并单: the merged requests still waiting on an order follow it, in the same transaction.
+    When its reply is approved, each gets the reply (delivered through its own channel: every
+    citizen hears back the way they asked); when it closes, they close with it."""
+    closing = outcome.order.status is OrderStatus.CLOSED and before.status is not OrderStatus.CLOSED
+    answered = (outcome.order.status is OrderStatus.AWAITING_EVALUATION and outcome.order.reply is not None
+                and before.status in (OrderStatus.SIGNED, OrderStatus.REPLY_REVIEW))
+    if not (closing or answered) or not before.related_orders:
         return []
     changes = []
     children = store.get_orders(before.related_orders[:MAX_FOLLOWERS])
     for child, _ in children.values():
         if child.status is not OrderStatus.MERGED or child.parent_order_id != before.order_id:
             continue
-        closure = Closure(kind=ClosureKind.WITH_PARENT, at=now, by="system")
-        after = child.model_copy(update={"status": OrderStatus.CLOSED, "closure": closure, "updated_at": now})
-        changes.append(change_of(child, Command.CLOSE_WITH_PARENT,
-                                 Outcome(after, {"parent_order_id": before.order_id})))
+        if closing:
+            closure = Closure(kind=ClosureKind.WITH_PARENT, at=now, by="system")
+            after = child.model_copy(update={"status": OrderStatus.CLOSED, "closure": closure, "updated_at": now})
+            command = Command.CLOSE_WITH_PARENT
+        else:
+            shared = outcome.order.reply.model_copy(update={"attempts": 0, "last_error": None, "delivered_at": None})
+            after = child.model_copy(update={"reply": shared, "updated_at": now})
+            command = Command.SHARE_REPLY
+        changes.append(change_of(child, command, Outcome(after, {"parent_order_id": before.order_id})))
     return changes
 
 

@@ -49,7 +49,7 @@ def delivery_body(order: WorkOrder) -> bytes:
         "order_id": order.order_id,
         "channel": order.channel,
         "external_id": order.external_id,
-        "department": order.department,
+        "department": order.department or reply.author,  # a merged request names no department
         "reply": reply.text,
         "result": reply.result.value,
         "replied_by": reply.author,

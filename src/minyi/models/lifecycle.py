@@ -137,6 +137,7 @@ class Command(StrEnum):
     REOPEN = "reopen"  # 重办
     CLOSE = "close"  # the centre closes a dissatisfied order without reopening
     CLOSE_WITH_PARENT = "close_with_parent"  # a merged request closes with the order it was handled with
+    SHARE_REPLY = "share_reply"  # a merged request gets the approved reply of the order it was handled with
 
 
 class AuditAction(StrEnum):
@@ -174,6 +175,7 @@ class AuditAction(StrEnum):
     REOPENED_TO_JOINT_MEETING = "reopened_to_joint_meeting"
     CLOSED_BY_CENTRE = "closed_by_centre"
     CLOSED_WITH_PARENT = "closed_with_parent"
+    REPLY_SHARED = "reply_shared"
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,10 @@ _SYSTEM, _CENTRE, _LEAD = frozenset({Party.SYSTEM}), frozenset({Party.CENTRE}), 
 _CO, _REVIEWER, _LEADER = frozenset({Party.CO_HANDLER}), frozenset({Party.REVIEWER}), frozenset({Party.LEADER})
 IN_HAND = tuple(status for status, row in STATUSES.items() if row.in_hand)
 # a delivery attempt of an approved reply lands whatever the order's status is by then
-# (the citizen may have been called and the order closed before a retry got through)
-DELIVERY_STATUSES = (S.AWAITING_EVALUATION, S.DISSATISFIED, S.CLOSED, S.SIGNED, S.REPLY_REVIEW, S.JOINT_MEETING,
-                     S.DISPATCHED, S.RETURNED, S.MAYOR_DAY)
+# (the citizen may have been called and the order closed before a retry got through); a merged
+# request's copy of its parent's reply is delivered while it is merged
+DELIVERY_STATUSES = (S.MERGED, S.AWAITING_EVALUATION, S.DISSATISFIED, S.CLOSED, S.SIGNED, S.REPLY_REVIEW,
+                     S.JOINT_MEETING, S.DISPATCHED, S.RETURNED, S.MAYOR_DAY)
 
 
 def _rows() -> list[Transition]:
@@ -225,6 +228,7 @@ def _rows() -> list[Transition]:
         Transition(S.DISSATISFIED, Command.REOPEN, S.JOINT_MEETING, _CENTRE, AuditAction.REOPENED_TO_JOINT_MEETING),
         Transition(S.DISSATISFIED, Command.CLOSE, S.CLOSED, _CENTRE, AuditAction.CLOSED_BY_CENTRE),
         Transition(S.MERGED, Command.CLOSE_WITH_PARENT, S.CLOSED, _SYSTEM, AuditAction.CLOSED_WITH_PARENT),
+        Transition(S.MERGED, Command.SHARE_REPLY, S.MERGED, _SYSTEM, AuditAction.REPLY_SHARED),
     ]
     for source in IN_HAND:
         rows += [
