@@ -148,14 +148,18 @@ class FunctionPool:
 
 
 class ChannelReceiver:
-    """Stands in for the channel systems' reply endpoints (统一回复): verifies each reply's
-    signature with the channel's secret and keeps it. `POST /_local/channels/<id>/fail-next?count=N`
-    makes the next N deliveries to that channel fail with 503, to watch the retries."""
+    """Stands in for the channel systems' reply and status endpoints (统一回复, 状态推送):
+    verifies each delivery's signature with the channel's secret and keeps it.
+    `POST /_local/channels/<id>/fail-next?count=N` makes the next N replies to that channel
+    fail with 503, to watch the retries (`&kind=status`: the next N status notices)."""
+
+    KINDS = ("replies", "status")  # the endpoints, and what fail-next's kind names
 
     def __init__(self) -> None:
         self.secrets: dict[str, str] = {}
-        self.fail_next: dict[str, int] = {}
+        self.fail_next: dict[tuple[str, str], int] = {}
         self.received: list[dict] = []
+        self.statuses: list[dict] = []
         self.lock = threading.Lock()
 
     def handle(self, method: str, path: str, query: dict, headers: dict, body: bytes) -> tuple[int, Any]:
@@ -163,35 +167,43 @@ class ChannelReceiver:
         if method == "GET" and parts == ["_local", "replies"]:
             with self.lock:
                 return 200, list(self.received)
+        if method == "GET" and parts == ["_local", "statuses"]:
+            with self.lock:
+                return 200, list(self.statuses)
         if len(parts) == 4 and parts[:2] == ["_local", "channels"] and method == "POST":
             channel_id, action = parts[2], parts[3]
             if channel_id not in self.secrets:
                 return 404, {"error": f"no channel {channel_id}"}
             if action == "fail-next":
+                kind = (query.get("kind") or ["replies"])[0]
+                if kind not in self.KINDS:
+                    return 400, {"error": "kind is replies or status"}
                 with self.lock:
-                    self.fail_next[channel_id] = int((query.get("count") or ["1"])[0])
-                return 200, {"channel": channel_id, "fail_next": self.fail_next[channel_id]}
-            if action == "replies":
-                return self._reply(channel_id, headers, body)
+                    self.fail_next[(channel_id, kind)] = int((query.get("count") or ["1"])[0])
+                return 200, {"channel": channel_id, "kind": kind, "fail_next": self.fail_next[(channel_id, kind)]}
+            if action in self.KINDS:
+                return self._receive(channel_id, action, headers, body)
         return 404, {"error": "no such local endpoint"}
 
-    def _reply(self, channel_id: str, headers: dict, body: bytes) -> tuple[int, Any]:
+    def _receive(self, channel_id: str, kind: str, headers: dict, body: bytes) -> tuple[int, Any]:
         from minyi.channels import signatures as auth
         from minyi.core.clock import now
         from minyi.core.errors import Unauthorized
 
+        kept = self.received if kind == "replies" else self.statuses
         with self.lock:
-            if self.fail_next.get(channel_id, 0) > 0:
-                self.fail_next[channel_id] -= 1
-                self.received.append({"channel": channel_id, "accepted": False})
+            if self.fail_next.get((channel_id, kind), 0) > 0:
+                self.fail_next[(channel_id, kind)] -= 1
+                kept.append({"channel": channel_id, "accepted": False})
                 return 503, {"error": "channel system unavailable (simulated)"}
             try:
                 auth.verify(self.secrets[channel_id], headers, body, now())
             except Unauthorized as error:
-                self.received.append({"channel": channel_id, "accepted": False, "error": error.message})
+                kept.append({"channel": channel_id, "accepted": False, "error": error.message})
                 return 401, error.to_body()
-            self.received.append({"channel": channel_id, "accepted": True, "verified": True,
-                                  "delivery": headers.get("X-Minyi-Delivery"), "reply": json.loads(body)})
+            kept.append({"channel": channel_id, "accepted": True, "verified": True,
+                         "delivery": headers.get("X-Minyi-Delivery"),
+                         ("reply" if kind == "replies" else "status"): json.loads(body)})
             return 200, {"received": True}
 
 
@@ -462,7 +474,7 @@ class LocalStack:
 
     def seed_channels(self) -> None:
         """Dev secrets for every registry channel in SSM (as operators would put them),
-        with reply endpoints on the local channel receiver; also written to a git-ignored
+        with reply and status endpoints on the local channel receiver; also written to a git-ignored
         file so that anyone can sign requests."""
         from minyi.channels.registry import registry
         from minyi.dal import channel_config
@@ -477,6 +489,7 @@ class LocalStack:
             secret = secrets.token_hex(24)
             config = channel_config.ChannelConfig(
                 secret=secret, reply_url=f"{base}/_local/channels/{channel_id}/replies",
+                status_url=f"{base}/_local/channels/{channel_id}/status",
                 api_keys=(OPEN311_LOCAL_KEY,) if channel_id == "open311" else ())
             channel_config.put_config(channel_id, config)
             secrets_out[channel_id] = secret
@@ -574,6 +587,7 @@ def _banner(stack: LocalStack) -> str:
         f"-d '{{\"period\": \"{datetime.now(UTC).strftime('%Y-%m')}\"}}'   then  "
         f"curl -s {base}/reports/<report_id> -H \"Authorization: $TOKEN\"",
         f"Replies received by the simulated channel systems:  curl -s {base}/_local/replies",
+        f"Status notices they received (each public change of an order):  curl -s {base}/_local/statuses",
         "",
         f"READY {base}",
     ]

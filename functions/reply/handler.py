@@ -1,12 +1,15 @@
-"""Reply function (统一回复): delivers approved replies to the channel they came from.
+"""Reply function (统一回复, 状态推送): delivers approved replies and status notices to the
+channel the order came from.
 
-First try: the orders table's stream, on the transition of a reply into `approved`.
-Later tries: the retry queue, each message delayed by the backoff of its attempt."""
+First try: the orders table's stream (every modification of an order item), on the
+transition of a reply into `approved`, and on each public change of the order (a new
+public stage, a reopen). Later tries: the retry queue, each message delayed by the
+backoff of its attempt."""
 
 from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics, tracer
 from minyi.entrypoints.streams import process_stream
-from minyi.intake import replies
+from minyi.intake import replies, status_updates
 from minyi.models.events import ReplyDelivery, StreamRecord
 
 SETTINGS = settings.load("orders_table", "channel_config_path", "reply_retry_queue_url",
@@ -14,8 +17,14 @@ SETTINGS = settings.load("orders_table", "channel_config_path", "reply_retry_que
 
 
 def _first_try(record: StreamRecord) -> None:
-    outcome = replies.deliver(record.new_string("order_id"), 1, clock.now())
-    metrics.add_metric(name=f"Reply_{outcome}", unit="Count", value=1)
+    if replies.approved_now(record):
+        outcome = replies.deliver(record.new_string("order_id"), 1, clock.now())
+        metrics.add_metric(name=f"Reply_{outcome}", unit="Count", value=1)
+    if status_updates.public_change(record):
+        notice = status_updates.notice_of(record)
+        if notice is not None:
+            outcome = status_updates.deliver(notice, 1, clock.now())
+            metrics.add_metric(name=f"Status_{outcome}", unit="Count", value=1)
 
 
 def _retries(event: dict) -> dict:
@@ -23,8 +32,12 @@ def _retries(event: dict) -> dict:
     for message in event["Records"]:
         try:
             delivery = ReplyDelivery.model_validate_json(message["body"])
-            outcome = replies.deliver(delivery.order_id, delivery.attempt, clock.now())
-            metrics.add_metric(name=f"Reply_{outcome}", unit="Count", value=1)
+            if delivery.kind == "status":
+                outcome = status_updates.deliver(delivery.notice, delivery.attempt, clock.now())
+                metrics.add_metric(name=f"Status_{outcome}", unit="Count", value=1)
+            else:
+                outcome = replies.deliver(delivery.order_id, delivery.attempt, clock.now())
+                metrics.add_metric(name=f"Reply_{outcome}", unit="Count", value=1)
         except Exception:
             logger.exception("reply retry failed", extra={"message_id": message.get("messageId")})
             failures.append({"itemIdentifier": message["messageId"]})

@@ -25,6 +25,14 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
     assert order["status"] == "dispatched" and order["department"] == "区城管局"
     assert order["due_at"] and "13800000000" not in json.dumps(order)
 
+    def told():  # the channel system's status endpoint hears of the dispatch, signed
+        return [s for s in stack.request("GET", "/_local/statuses").body
+                if s.get("status", {}).get("order_id") == order_id] or None
+
+    [notice] = stack.wait_for(told, timeout=15)
+    assert notice["verified"] and notice["delivery"] == f"{order_id}-status-{notice['status']['version']}"
+    assert (notice["status"]["stage"], notice["status"]["expected_completion"]) == ("dispatched", order["due_at"])
+
     again = stack.post_signed("12345", REQUEST)
     assert again.status == 200 and again.body["order_id"] == order_id
 

@@ -1,9 +1,11 @@
-"""Per-channel credentials and reply endpoints from SSM Parameter Store.
+"""Per-channel credentials and endpoints from SSM Parameter Store.
 
 One SecureString parameter per channel, `<CHANNEL_CONFIG_PATH>/<channel id>`, holding
-JSON {"secret": ..., "reply_url": ..., "api_keys": [...]}. Read with one
-GetParametersByPath call through powertools parameters and cached for a few
-minutes, so a rotated secret is picked up without a deploy."""
+JSON {"secret": ..., "reply_url": ..., "status_url": ..., "api_keys": [...]}: where the
+channel's replies go, where its orders' status notices go (none without it), and for
+Open311 the API keys. Endpoints are per deployment, so they live here, not in the
+registry. Read with one GetParametersByPath call through powertools parameters and
+cached for a few minutes, so a rotated secret is picked up without a deploy."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from minyi.core.observability import logger
 class ChannelConfig(BaseModel):
     secret: str | None = None
     reply_url: str | None = None
+    status_url: str | None = None
     api_keys: tuple[str, ...] = ()
 
 
@@ -45,6 +48,18 @@ def config_for(channel_id: str) -> ChannelConfig | None:
 
 def parameter_name(channel_id: str) -> str:
     return f"{_path()}/{channel_id}"
+
+
+def get_config(channel_id: str) -> ChannelConfig | None:
+    """Operators' read of one channel's configuration, uncached (the CLI changes part of it)."""
+    import boto3
+
+    ssm = boto3.client("ssm")
+    try:
+        value = ssm.get_parameter(Name=parameter_name(channel_id), WithDecryption=True)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    return ChannelConfig.model_validate(json.loads(value))
 
 
 def put_config(channel_id: str, config: ChannelConfig) -> None:

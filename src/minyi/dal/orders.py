@@ -69,6 +69,14 @@ def get_order(order_id: str) -> WorkOrder | None:
     return order_of(record)
 
 
+def order_from_image(image: dict[str, dict[str, Any]]) -> WorkOrder | None:
+    """The order a stream record's image holds (DynamoDB's attribute-value form), as it was
+    at that write; None when the image is not of an order item."""
+    if (image.get("item_type") or {}).get("S") != "order" or (image.get("sk") or {}).get("S") != ORDER_SK:
+        return None
+    return order_of(OrderRecord.from_raw_data(image))
+
+
 def get_orders(order_ids: Iterable[str], with_raw: bool = False) -> dict[str, tuple[WorkOrder, str | None]]:
     """Several orders by id in BatchGetItem calls of up to 100 keys (consistent); the
     ones that do not exist are left out."""

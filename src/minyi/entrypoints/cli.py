@@ -7,7 +7,7 @@
   minyi duty-list show                   print the version in force
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
-  minyi channel configure CHANNEL        write a channel's secret / reply URL to SSM (operators)
+  minyi channel configure CHANNEL        write a channel's secret / reply and status URLs to SSM (operators)
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
   minyi roster on-call DAY HANDLER PHONE  the rapid-handling team's on-call handler of a duty day
   minyi roster hours DEPT 08:30-12:00,14:30-18:00   a department's office hours
@@ -73,11 +73,17 @@ def _channel(args: argparse.Namespace) -> int:
 
         from minyi.dal import channel_config
 
-        secret = args.secret or random.token_hex(24)
-        channel_config.put_config(args.channel, channel_config.ChannelConfig(
-            secret=secret, reply_url=args.reply_url, api_keys=tuple(args.api_key or ())))
+        # what is not given stays as it was: `--status-url` alone adds the status endpoint and
+        # keeps the secret the channel signs with; a new secret is printed, once
+        existing = channel_config.get_config(args.channel) or channel_config.ChannelConfig()
+        secret = args.secret or existing.secret or random.token_hex(24)
+        given = {"reply_url": args.reply_url, "status_url": args.status_url,
+                 "api_keys": tuple(args.api_key) if args.api_key else None}
+        config = existing.model_copy(update={"secret": secret, **{k: v for k, v in given.items() if v is not None}})
+        channel_config.put_config(args.channel, config)
         print(json.dumps({"channel": args.channel, "parameter": channel_config.parameter_name(args.channel),
-                          "secret": secret}))
+                          "reply_url": config.reply_url, "status_url": config.status_url,
+                          **({"secret": secret} if secret != existing.secret else {})}))
         return 0
     secrets_file = Path(args.secrets) if args.secrets else (
         Path(args.local_dir) / "channel-secrets.json" if args.local_dir else LOCAL_SECRETS)
@@ -222,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("--secrets", help="the local stack's dev secrets file "
                       "(default: channel-secrets.json in --local-dir, else .local/)")
     chan.add_argument("--url", help="API base URL (default: the local stack's)")
-    chan.add_argument("--secret", help="configure: the secret (default: a new random one)")
+    chan.add_argument("--secret", help="configure: the secret (default: the one it has, else a new random one)")
     chan.add_argument("--reply-url", help="configure: where replies to this channel go")
+    chan.add_argument("--status-url", help="configure: where its orders' status notices go (none without it)")
     chan.add_argument("--api-key", action="append", help="configure: an Open311 api_key (repeatable)")
     route = commands.add_parser("dispatch", help="route JSON Lines requests by the duty list (offline)")
     route.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")

@@ -2,8 +2,10 @@
 served under /open311/v2/ in JSON or XML, by the suffix of the document name.
 
 Services are the duty list's matters; a posted request is stored through the same
-intake path as every channel's (channel `open311`); its status is `open` until its
-reply has been delivered, then `closed`; `expected_datetime` is the order's deadline.
+intake path as every channel's (channel `open311`); its `status` and `status_notes` are
+the lifecycle table's (`closed` once the order is closed), with the reply's result and
+text once it has been delivered; `expected_datetime` is the order's deadline and
+`updated_datetime` its last change.
 Errors are [{"code", "description"}] with the HTTP codes the spec gives (400, 403, 404).
 Only requests that came in through Open311 are listed, and their text is masked:
 GET is public in the standard, and the hotline does not publish other channels' requests.
@@ -33,7 +35,8 @@ from minyi.intake import accept as intake
 from minyi.models.channel_request import ChannelRequest
 from minyi.models.duty import DutyList, Matter
 from minyi.models.lifecycle import STATUSES
-from minyi.models.order import Citizen, ReplyStatus, WorkOrder
+from minyi.models.order import Citizen, WorkOrder
+from minyi.models.public import RESULT_LABELS, public_reply
 from minyi.routing.cache import CachedDutyList
 
 CHANNEL = "open311"
@@ -207,33 +210,31 @@ def _location(order_raw: str | None) -> tuple[float | None, float | None]:
         return None, None
 
 
-def _status(order: WorkOrder) -> str:
-    # a delivered reply closes the request for the citizen, whatever the order's status
-    if order.reply and order.reply.status is ReplyStatus.DELIVERED:
-        return "closed"
-    return STATUSES[order.status].open311
+def _notes(order: WorkOrder) -> str:
+    """The lifecycle table's note, then the reply once the citizen has it (the same
+    reply, masked, as the public status shows)."""
+    notes = STATUSES[order.status].open311_note.format(department=order.department or "")
+    reply = public_reply(order)
+    if reply is not None:
+        notes += f"。办理结果：{RESULT_LABELS[reply.result]}。答复：{mask_text(reply.text)}"
+    return notes
 
 
 def _request_item(order: WorkOrder, raw: str | None, matters: DutyList | None) -> dict[str, Any]:
     lat, long = _location(raw)
     code = order.matter_code or order.requested_matter
     matter = matters.by_code(code) if matters and code else None
-    notes = STATUSES[order.status].open311_note.format(department=order.department or "")
-    if order.reply and order.reply.status is ReplyStatus.DELIVERED:
-        notes = mask_text(order.reply.text)
-    updated = max(t for t in (order.received_at, order.dispatched_at, order.overdue_at,
-                              order.reply.delivered_at if order.reply else None) if t)
     return {
         "service_request_id": order.order_id,
-        "status": _status(order),
-        "status_notes": notes,
+        "status": STATUSES[order.status].open311,
+        "status_notes": _notes(order),
         "service_name": matter.path[2] if matter else None,
         "service_code": code,
         "description": mask_text(order.content),
         "agency_responsible": order.department,
         "service_notice": None,
         "requested_datetime": clock.iso(order.received_at),
-        "updated_datetime": clock.iso(updated),
+        "updated_datetime": clock.iso(order.updated_at or order.received_at),
         "expected_datetime": clock.iso(order.due_at) if order.due_at else None,
         "address": mask_text(order.address or ""),
         "address_id": None,

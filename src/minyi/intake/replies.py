@@ -23,6 +23,7 @@ from minyi.core.observability import logger
 from minyi.dal import channel_config, queues, webhooks
 from minyi.dal import orders as store
 from minyi.models import lifecycle
+from minyi.models.events import StreamRecord
 from minyi.models.lifecycle import AuditAction, Command, Party
 from minyi.models.order import ReplyStatus, WorkOrder
 
@@ -41,6 +42,15 @@ def _save(before: WorkOrder, after: WorkOrder, command: Command, audit: AuditAct
     """The reply's step: the order keeps its status (and its timer unless told otherwise)."""
     lifecycle.check(before.status, command, frozenset({Party.SYSTEM}))
     shell.commit(before, command, Outcome(after, detail, keep_timer=keep_timer, audit=audit), actor, at)
+
+
+def approved_now(record: StreamRecord) -> bool:
+    """The reply's first try is due: the record is the transition of an order's reply into
+    `approved` (the reply function also reads every other change of an order, for status
+    delivery; approved -> retrying -> delivered are not new approvals)."""
+    approved = ReplyStatus.APPROVED.value
+    return (record.event_name == "MODIFY" and record.new_value("reply_status") == approved
+            and record.old_value("reply_status") != approved)
 
 
 def delivery_body(order: WorkOrder) -> bytes:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from minyi.models.public import StatusNotice
 
 
 class ScheduledEvent(BaseModel):
@@ -29,6 +31,7 @@ class StreamChange(BaseModel):
     sequence_number: str = Field(alias="SequenceNumber")
     keys: dict[str, dict[str, Any]] = Field(alias="Keys")
     new_image: dict[str, dict[str, Any]] | None = Field(default=None, alias="NewImage")
+    old_image: dict[str, dict[str, Any]] | None = Field(default=None, alias="OldImage")
 
 
 class StreamRecord(BaseModel):
@@ -46,11 +49,38 @@ class StreamRecord(BaseModel):
         image = self.dynamodb.new_image or {}
         return image[name]["S"]
 
+    def new_value(self, name: str) -> str | None:
+        """A string or number attribute of the new image as its text (None when absent)."""
+        return _scalar(self.dynamodb.new_image, name)
+
+    def old_value(self, name: str) -> str | None:
+        """The same attribute in the old image (a MODIFY's before-image)."""
+        return _scalar(self.dynamodb.old_image, name)
+
+
+def _scalar(image: dict[str, dict[str, Any]] | None, name: str) -> str | None:
+    value = (image or {}).get(name) or {}
+    return value.get("S", value.get("N"))
+
 
 class ReplyDelivery(BaseModel):
-    """A message on the reply retry queue."""
+    """A message on the reply retry queue: the next try of an approved reply (`reply`), or
+    of a status notice (`status`), which carries the notice of the order version it
+    reports, so a retry sends that version as it was without reading the order."""
 
     model_config = ConfigDict(extra="forbid")
 
     order_id: str = Field(pattern=r"^[A-Z0-9]{4,64}$")
     attempt: int = Field(ge=2, le=20)
+    kind: Literal["reply", "status"] = "reply"
+    version: int | None = Field(default=None, ge=1)
+    notice: StatusNotice | None = None
+
+    @model_validator(mode="after")
+    def _status_names_its_version(self) -> ReplyDelivery:
+        if self.kind == "reply" and (self.version is not None or self.notice is not None):
+            raise ValueError("a reply's retry carries no version or notice")
+        if self.kind == "status" and (self.notice is None or self.version != self.notice.version
+                                      or self.order_id != self.notice.order_id):
+            raise ValueError("a status retry carries the notice of the order version it reports")
+        return self
