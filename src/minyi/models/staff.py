@@ -21,7 +21,8 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, m
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first use: a request validates one payload, a cold start need not build them all
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ManualDispatch(_Payload):
