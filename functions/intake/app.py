@@ -1,7 +1,7 @@
-"""Intake function: channel webhooks, Open311 and public order status, as a Chalice app
-used directly as the Lambda handler (Handler: app.app). API Gateway routes each path to
-this function with one SAM Api event per route; Chalice dispatches on
-requestContext.resourcePath."""
+"""Intake function: channel webhooks (requests and the citizens' evaluations), Open311 and
+public order status, as a Chalice app used directly as the Lambda handler (Handler: app.app).
+API Gateway routes each path to this function with one SAM Api event per route; Chalice
+dispatches on requestContext.resourcePath."""
 
 from chalice import Response
 
@@ -9,7 +9,7 @@ from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics
 from minyi.entrypoints.http import App, json_response
 from minyi.intake import accept as intake
-from minyi.intake import open311
+from minyi.intake import evaluations, open311
 from minyi.routing.cache import CachedDutyList
 
 SETTINGS = settings.load("orders_table", "duty_list_table", "channel_config_path", "order_id_key_secret")
@@ -29,6 +29,13 @@ def post_request(channel: str) -> Response:
     metrics.add_metric(name="OrdersCreated" if created else "DuplicateRequests", unit="Count", value=1)
     logger.info("order stored" if created else "duplicate request", extra={"order_id": order.order_id})
     return json_response(intake.acknowledgement(order), 201 if created else 200)
+
+
+@app.route("/channels/{channel}/evaluations", methods=["POST"], content_types=ANY_BODY)
+def post_evaluation(channel: str) -> Response:
+    body, created = evaluations.receive(channel, app.current_request.raw_body, app.headers(), clock.now())
+    metrics.add_metric(name="ChannelEvaluations" if created else "DuplicateEvaluations", unit="Count", value=1)
+    return json_response(body, 201 if created else 200)
 
 
 @app.route("/orders/{order_id}", methods=["GET"])

@@ -12,7 +12,7 @@ from minyi.channels.registry import TITLE_FROM_CONTENT, Channel
 from minyi.core import clock
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import ValidationFailed, validation_details
-from minyi.models.channel_request import ChannelRequest
+from minyi.models.channel_request import ChannelEvaluation, ChannelRequest
 
 _MISSING = object()
 _COMPACT_TIME = re.compile(r"^\d{14}$")
@@ -83,3 +83,56 @@ def to_request(source: Channel, payload: Any, now: datetime) -> ChannelRequest:
             {"field": source.fields["received_at"], "type": "datetime_range",
              "problem": f"a time from {clock.EARLIEST.year} to a day ahead of now (Asia/Shanghai)"}])
     return request
+
+
+def to_evaluation(source: Channel, payload: Any, now: datetime) -> ChannelEvaluation:
+    """A channel's evaluation payload as a ChannelEvaluation, by its registry entry's
+    evaluation mapping; the channel's own words for satisfaction and resolution are
+    translated, and errors name the channel's own field paths."""
+    mapping = source.evaluation
+    schema = f"evaluation does not match the {source.id} channel's schema"
+    if not isinstance(payload, dict):
+        raise ValidationFailed("evaluation body must be a JSON object",
+                               [{"field": "(body)", "problem": "must be an object", "type": "dict_type"}])
+    data: dict[str, Any] = {}
+    problems = []
+    for field, path in mapping.fields.items():
+        value = _lookup(payload, path)
+        if value is _MISSING or value is None:
+            continue
+        if field == "satisfaction":
+            word = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
+            if word not in mapping.satisfaction_values:
+                problems.append({"field": path, "type": "enum",
+                                 "problem": f"one of {', '.join(mapping.satisfaction_values)}"})
+                continue
+            value = mapping.satisfaction_values[word]
+        elif field == "resolved" and mapping.resolved_values:
+            word = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
+            if word not in mapping.resolved_values:
+                problems.append({"field": path, "type": "enum",
+                                 "problem": f"one of {', '.join(mapping.resolved_values)}"})
+                continue
+            value = mapping.resolved_values[word]
+        elif field == "evaluated_at":
+            try:
+                value = _time(value)
+            except ValueError as error:
+                problems.append({"field": path, "problem": str(error), "type": "datetime_parsing"})
+                continue
+        elif field in ("evaluation_id", "external_id") and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        data[field] = value
+    if problems:
+        raise ValidationFailed(schema, problems)
+    try:
+        evaluation = ChannelEvaluation.model_validate(data)
+    except ValidationError as error:
+        details = validation_details(error)
+        for detail in details:
+            detail["field"] = mapping.fields.get(detail["field"], detail["field"])
+        raise ValidationFailed(schema, details) from None
+    if evaluation.evaluated_at is not None and not clock.plausible(evaluation.evaluated_at, now):
+        raise ValidationFailed(schema, [{"field": mapping.fields["evaluated_at"], "type": "datetime_range",
+                                         "problem": f"a time from {clock.EARLIEST.year} to a day ahead of now"}])
+    return evaluation

@@ -15,11 +15,39 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from minyi.core.errors import NotFound
+from minyi.models.order import Satisfaction
 
 # Order fields a mapping may fill; dotted names are nested in ChannelRequest.
 ORDER_FIELDS = ("external_id", "title", "content", "citizen.name", "citizen.phone", "citizen.id_number",
                 "address", "received_at", "urgent")
 TITLE_FROM_CONTENT = 30
+
+
+# Evaluation fields a channel's evaluation mapping may fill (统一评价 from the channel's side).
+EVALUATION_FIELDS = ("evaluation_id", "external_id", "satisfaction", "resolved", "comment", "evaluated_at")
+
+
+class EvaluationMapping(BaseModel):
+    """Where a channel's evaluation payload says what, and what its words mean: its
+    satisfaction levels (满意 / 基本满意 / 不满意, star ratings, 好差评's five levels) and its
+    answers to "was it resolved"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: dict[str, str]
+    satisfaction_values: dict[str, Satisfaction]
+    resolved_values: dict[str, bool] = Field(default_factory=dict)
+    method: str = "online"  # how the citizen rated it, as the centre's 回访 records a method
+
+    def model_post_init(self, _context: Any) -> None:
+        unknown = set(self.fields) - set(EVALUATION_FIELDS)
+        missing = {"evaluation_id", "external_id", "satisfaction", "resolved"} - set(self.fields)
+        if unknown or missing:
+            raise ValueError(f"evaluation mapping: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
+
+    def word_for(self, satisfaction: str) -> str:
+        """The channel's first word for one of our satisfaction levels (samples, tests)."""
+        return next(word for word, level in self.satisfaction_values.items() if level.value == satisfaction)
 
 
 class ChannelAuth(BaseModel):
@@ -42,6 +70,8 @@ class Channel(BaseModel):
     fields: dict[str, str]
     urgent_values: tuple[str, ...] = ()
     description: str = ""
+    # how the channel sends its citizens' evaluations; None: it sends none (the centre follows up)
+    evaluation: EvaluationMapping | None = None
 
     def model_post_init(self, _context: Any) -> None:
         unknown = set(self.fields) - set(ORDER_FIELDS)

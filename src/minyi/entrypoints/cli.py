@@ -6,6 +6,7 @@
   minyi duty-list rollback VERSION       put an earlier version back in force
   minyi duty-list show                   print the version in force
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
+  minyi channel evaluate CHANNEL FILE    the same with a citizen's evaluation (samples/channels/evaluations/)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply and status URLs to SSM (operators)
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
@@ -97,7 +98,8 @@ def _channel(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    url = f"{args.url or local['api']}/channels/{args.channel}/requests"
+    kind = "evaluations" if args.action == "evaluate" else "requests"
+    url = f"{args.url or local['api']}/channels/{args.channel}/{kind}"
     request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310 - operator-given URL
                                      headers={**headers, "Content-Type": "application/json"})
     try:
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="import the complete duty list of a Ganxian-like county shipped with minyi (517 matters)")
     duty.add_argument("--actor", default="cli")
     chan = commands.add_parser("channel", help="channel webhooks: sign, post, configure")
-    chan.add_argument("action", choices=["post", "headers", "configure"])
+    chan.add_argument("action", choices=["post", "evaluate", "headers", "configure"])
     chan.add_argument("channel")
     chan.add_argument("file", nargs="?")
     chan.add_argument("--secrets", help="the local stack's dev secrets file "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from minyi.channels import signatures
 from minyi.channels.payloads import to_request
@@ -47,14 +48,34 @@ def accept(channel_id: str, raw_body: bytes | str | None, headers: Mapping[str, 
     """Verify and store a channel's webhook. Returns (order, created); created is False
     when this channel already sent this external id, and the first order is returned."""
     source = channel(channel_id)
+    body, payload = read_body(source, raw_body, headers, now)
+    request = to_request(source, payload, now)
+    return store_request(source, request, body.decode("utf-8"), now)
+
+
+def find_order(source: Channel, external_id: str) -> WorkOrder | None:
+    """The order a channel's request became, by the channel's own id of it: every id it
+    may have been stored under (keyed, a later attempt, or the unkeyed scheme) in one read."""
+    key = secrets.order_id_key()
+    ids = [make(source.id, external_id, attempt) for attempt in range(ID_ATTEMPTS)
+           for make in (lambda *a: order_id_for(key, *a), legacy_order_id)]
+    for existing, _ in store.get_orders(ids).values():
+        if (existing.channel, existing.external_id) == (source.id, external_id):
+            return existing
+    return None
+
+
+def read_body(source: Channel, raw_body: bytes | str | None, headers: Mapping[str, str],
+              now: datetime) -> tuple[bytes, Any]:
+    """A channel's signed JSON body, checked cheapest-first: size (413), signature (401),
+    media type (415), JSON (400)."""
     body = _body_bytes(raw_body)
     check_size(body)
     config = channel_config.config_for(source.id)
     signatures.verify(config.secret if config else None, headers, body, now)
     if media_type(headers) not in ("application/json", "text/json"):
         raise UnsupportedMediaType("send the request as application/json")
-    request = to_request(source, load_json(body), now)
-    return store_request(source, request, body.decode("utf-8"), now)
+    return body, load_json(body)
 
 
 def store_request(source: Channel, request: ChannelRequest, raw: str, now: datetime) -> tuple[WorkOrder, bool]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from minyi.core.clock import SHANGHAI
-from minyi.models.order import NO_CONTROL, Citizen
+from minyi.models.order import NO_CONTROL, Citizen, Satisfaction
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=NO_CONTROL)]
 ExternalId = Annotated[
@@ -42,3 +42,17 @@ class ChannelRequest(BaseModel):
     received_at: AwareTime | None = None
     urgent: bool = False
     requested_matter: str | None = None  # a matter the caller chose (an Open311 service_code)
+
+
+class ChannelEvaluation(BaseModel):
+    """A citizen's evaluation as a channel posts it to `POST /channels/{channel}/evaluations`,
+    naming the channel's own id of the request it rates (统一评价 from the channel's side)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evaluation_id: ExternalId
+    external_id: ExternalId
+    satisfaction: Satisfaction
+    resolved: bool
+    comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    evaluated_at: AwareTime | None = None
