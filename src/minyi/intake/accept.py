@@ -55,10 +55,13 @@ def accept(channel_id: str, raw_body: bytes | str | None, headers: Mapping[str, 
 
 def find_order(source: Channel, external_id: str) -> WorkOrder | None:
     """The order a channel's request became, by the channel's own id of it: every id it
-    may have been stored under (keyed, a later attempt, or the unkeyed scheme) in one read."""
+    may have been stored under (keyed by each attempt, or the unkeyed scheme of orders
+    received before keyed ids) in one read. Intake answers a duplicate with it; a
+    channel's evaluation finds the order it rates with it."""
     key = secrets.order_id_key()
-    ids = [make(source.id, external_id, attempt) for attempt in range(ID_ATTEMPTS)
-           for make in (lambda *a: order_id_for(key, *a), legacy_order_id)]
+    ids = [candidate for attempt in range(ID_ATTEMPTS)
+           for candidate in (order_id_for(key, source.id, external_id, attempt),
+                             legacy_order_id(source.id, external_id, attempt))]
     for existing, _ in store.get_orders(ids).values():
         if (existing.channel, existing.external_id) == (source.id, external_id):
             return existing
@@ -99,10 +102,10 @@ def store_request(source: Channel, request: ChannelRequest, raw: str, now: datet
                               detail={"channel": source.id, "external_id": request.external_id},
                               action=lifecycle.audit_action(None, Command.RECEIVE, order.status)):
             return order, True
-        # stored before: under this id, or under the unkeyed id of orders received before keyed ids
-        for existing, _ in store.get_orders([order.order_id, legacy]).values():
-            if (existing.channel, existing.external_id) == (source.id, request.external_id):
-                return existing, False
+        # stored before (under a keyed id or the unkeyed one), else another request holds this id
+        existing = find_order(source, request.external_id)
+        if existing is not None:
+            return existing, False
     raise RuntimeError(f"could not allocate an order id for {source.id}/{request.external_id}")
 
 

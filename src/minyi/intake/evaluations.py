@@ -52,8 +52,8 @@ def receive(channel_id: str, raw_body: bytes | str | None, headers: Mapping[str,
         return answer(order.order_id, earlier, source.id, posted.external_id), False
     evaluation = Evaluation(satisfaction=posted.satisfaction, resolved=posted.resolved,
                             method=source.evaluation.method, comment=posted.comment, source=source.id,
-                            evaluation_id=posted.evaluation_id, by=f"channel:{source.id}",
-                            at=posted.evaluated_at or now)
+                            evaluation_id=posted.evaluation_id, by=f"channel:{source.id}", at=now,
+                            evaluated_at=posted.evaluated_at)
     try:
         shell.act(order.order_id, Command.EVALUATE, followup.evaluate(evaluation), actor=f"channel:{source.id}",
                   now=now, order=order)

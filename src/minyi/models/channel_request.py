@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from minyi.core.clock import SHANGHAI
 from minyi.models.order import NO_CONTROL, Citizen, Satisfaction
@@ -53,6 +53,6 @@ class ChannelEvaluation(BaseModel):
     evaluation_id: ExternalId
     external_id: ExternalId
     satisfaction: Satisfaction
-    resolved: bool
+    resolved: StrictBool  # a JSON boolean, or the channel's word through its registry entry
     comment: Annotated[Text, StringConstraints(max_length=500)] | None = None
     evaluated_at: AwareTime | None = None

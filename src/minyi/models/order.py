@@ -135,7 +135,8 @@ class Evaluation(BaseModel):
     source: str  # "centre", or the channel's id
     evaluation_id: str | None = None  # the channel's own id of its evaluation
     by: str
-    at: datetime
+    at: datetime  # when we recorded it (the closure's time when it closes the order)
+    evaluated_at: datetime | None = None  # when the citizen rated it, as the channel says
 
     @property
     def satisfied(self) -> bool:
