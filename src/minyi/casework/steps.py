@@ -121,6 +121,9 @@ def decide(matcher: Matcher, department: str, co_departments: list[str] | None, 
 def escalate_to_mayor_day(note: str) -> Step:
     """What the joint meeting cannot settle goes to the district mayor's hotline day (区长热线日)."""
     def step(order: WorkOrder) -> Outcome:
+        if order.status is not OrderStatus.JOINT_MEETING:  # a 区长热线日 decision names a department
+            raise Conflict(f"the order is {order.status.value}; only a joint meeting escalates to the mayor's "
+                           "hotline day, which designates a department")
         return Outcome(order.model_copy(update={"status": OrderStatus.MAYOR_DAY}), {"note": note})
     return step
 

@@ -17,7 +17,7 @@ from minyi.models.order import NO_CONTROL, CloseReason, ReplyResult, ReturnReaso
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32,
                                         pattern=r"^[A-Za-z0-9\-]+$")]
 Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=40)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000, pattern=NO_CONTROL)]
 
 
 class _Payload(BaseModel):
@@ -104,7 +104,7 @@ class AttachmentRequest(_Payload):
 
     filename: FileName
     content_type: Literal[tuple(ATTACHMENT_TYPES)]  # type: ignore[valid-type]
-    size: int = Field(ge=1, le=100 * 1024 * 1024)
+    size: int = Field(ge=1, le=100 * 1024 * 1024, strict=True)  # "2048" or true is not a size
 
     @model_validator(mode="after")
     def _name_fits_type(self) -> AttachmentRequest:
@@ -158,7 +158,7 @@ class ReopenRequest(_Payload):
     """重办: why, and the working days the department gets (default: the matter's limit)."""
 
     reason: Reason
-    days: int | None = Field(default=None, ge=1, le=60)
+    days: int | None = Field(default=None, ge=1, le=60, strict=True)  # "3" or true is not a number of days
 
 
 class CloseRequest(_Payload):
