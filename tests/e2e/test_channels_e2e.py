@@ -49,6 +49,7 @@ def test_reply_reaches_the_channel_after_two_failures(stack):
     created = stack.post_signed("12315", sample("12315"))
     order_id = created.body["order_id"]
     stack.wait_for(lambda: stack.request("GET", f"/orders/{order_id}").body["status"] != "received")
+    earlier = len([r for r in stack.request("GET", "/_local/replies").body if r["channel"] == "12315"])
     assert stack.request("POST", "/_local/channels/12315/fail-next?count=2").status == 200
 
     # 区市场监管局 signs for it and replies; 12315's platform reviews on its side, so it goes at once
@@ -63,6 +64,6 @@ def test_reply_reaches_the_channel_after_two_failures(stack):
         return status if status == "delivered" else None
 
     assert stack.wait_for(delivered, timeout=30) == "delivered"
-    received = [r for r in stack.request("GET", "/_local/replies").body if r["channel"] == "12315"]
+    received = [r for r in stack.request("GET", "/_local/replies").body if r["channel"] == "12315"][earlier:]
     assert [r["accepted"] for r in received] == [False, False, True]
     assert received[-1]["verified"] and received[-1]["reply"]["order_id"] == order_id

@@ -312,3 +312,15 @@ def test_the_inbox_filters_never_show_another_departments_orders(aws):
         status, body, _ = staff("GET", "/staff/orders", SHICHANG, query={**query, "cursor": [page["next_cursor"]]})
         assert status == 400 and body["error"]["details"][0]["field"] == "cursor", query
     assert store_state() == before
+
+
+def test_a_department_account_carrying_the_centres_name_is_not_the_centre():
+    """Defect found by review: a department account whose department is 区12345热线管理中心
+    counted as the reviewer of every 12345 order and saw them all."""
+    from minyi.casework import access
+    from tests.builders import an_order, department
+
+    impostor = department("区12345热线管理中心")
+    order = an_order("reply_review")
+    assert not access.can_see(impostor, order)
+    assert access.parties(impostor, order) == frozenset()

@@ -71,7 +71,8 @@ def test_chalice_routes_are_exactly_the_template_api_events(logical_id):
 
 def test_every_route_is_staff_only_except_webhooks_open311_and_public_status():
     public = {(r.method, r.path) for f in FUNCTIONS.values() for r in f.api_routes if r.authorizer is None}
-    assert public == {("POST", "/channels/{channel}/requests"), ("GET", "/orders/{order_id}"),
+    assert public == {("POST", "/channels/{channel}/requests"), ("POST", "/channels/{channel}/evaluations"),
+                      ("GET", "/orders/{order_id}"),
                       ("GET", "/open311/v2/{document}"), ("POST", "/open311/v2/{document}"),
                       ("GET", "/open311/v2/services/{document}"), ("GET", "/open311/v2/requests/{document}")}
     guarded = [r for f in FUNCTIONS.values() for r in f.api_routes if r.authorizer]

@@ -16,12 +16,20 @@ def reviewer_of(order: WorkOrder) -> str | None:
     return channel(order.channel).reply_reviewer
 
 
+def _reviewing_department(order: WorkOrder) -> str | None:
+    """The department that reviews this order's replies, if a department does: the centre's
+    review is its staff's (the `centre` role), never a department account's that happens to
+    carry the centre's name."""
+    reviewer = reviewer_of(order)
+    return reviewer if reviewer != centre() else None
+
+
 def can_see(identity: StaffIdentity, order: WorkOrder) -> bool:
     if identity.sees_everything:
         return True
     if Role.DEPARTMENT in identity.roles and identity.department:
         # a department that reviews a channel's replies sees that channel's orders
-        return identity.department in (order.department, *order.co_departments, reviewer_of(order))
+        return identity.department in (order.department, *order.co_departments, _reviewing_department(order))
     return False
 
 
@@ -47,7 +55,8 @@ def parties(identity: StaffIdentity, order: WorkOrder) -> frozenset[Party]:
         elif identity.department in order.co_departments:
             found.add(Party.CO_HANDLER)
     reviewer = reviewer_of(order)
-    if reviewer is not None and ((reviewer == centre() and Role.CENTRE in identity.roles)
-                                 or (Role.DEPARTMENT in identity.roles and identity.department == reviewer)):
+    if (reviewer is not None and reviewer == centre() and Role.CENTRE in identity.roles) or (
+            Role.DEPARTMENT in identity.roles and identity.department
+            and identity.department == _reviewing_department(order)):
         found.add(Party.REVIEWER)
     return frozenset(found)
