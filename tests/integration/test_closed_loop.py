@@ -255,3 +255,38 @@ def test_a_merged_request_closes_with_the_order_it_was_handled_with(aws, order):
     child = orders.get_order(again.order_id)
     assert child.status.value == "closed" and child.closure.kind.value == "with_parent"
     assert audit_trail(again.order_id)[-1]["action"] == "closed_with_parent"
+
+
+@pytest.mark.parametrize(("factory", "path", "body", "first", "first_body", "action"), [
+    ("approve", "reply-review", {"decision": "approve"}, "reply-review",
+     {"decision": "reject", "reason": "答复不完整"}, "reply_rejected"),
+    ("contact", "contact", {"method": "phone", "note": "甲联系"}, "contact",
+     {"method": "sms", "note": "乙联系"}, "contacted"),
+])
+def test_two_people_acting_at_once_one_succeeds_the_other_gets_409_and_changes_nothing(
+        order, monkeypatch, factory, path, body, first, first_body, action):
+    from minyi.casework import handling
+
+    oid = order.order_id
+    to_reply_review(oid) if factory == "approve" else ok(*staff("POST", f"/orders/{oid}/sign", CHENGGUAN)[:2])
+    who = CENTRE if factory == "approve" else CHENGGUAN
+    real = getattr(handling, factory)
+
+    def slow(*args, **kwargs):
+        step = real(*args, **kwargs)
+
+        def while_the_other_commits(current):
+            monkeypatch.setattr(handling, factory, real)
+            assert staff("POST", f"/orders/{oid}/{first}", who, first_body)[0] == 200  # the other person, first
+            return step(current)
+
+        return while_the_other_commits
+
+    monkeypatch.setattr(handling, factory, slow)
+    before_actions = [a["action"] for a in audit_trail(oid)]
+    status, answer, _ = staff("POST", f"/orders/{oid}/{path}", who, body)
+    assert status == 409 and answer["error"]["code"] == "conflict"
+    assert [a["action"] for a in audit_trail(oid)] == [*before_actions, action]  # the first one's record only
+    if factory == "contact":
+        contacts = ok(*staff("GET", f"/staff/orders/{oid}", CHENGGUAN)[:2])["contacts"]
+        assert [c["note"] for c in contacts] == ["乙联系"]
