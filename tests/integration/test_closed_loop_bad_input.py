@@ -33,7 +33,8 @@ from tests.helpers import (
     staff_token,
 )
 from tests.integration.test_bad_input import json_values
-from tests.integration.test_closed_loop_scoping import DISSATISFIED, REPLY, ZHUJIAN, store_state
+from tests.integration.test_closed_loop_scoping import WALK as WALKS  # the walk from `dispatched` to each status
+from tests.integration.test_closed_loop_scoping import ZHUJIAN, store_state
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 EXAMPLES = settings(max_examples=300, deadline=None, derandomize=True,
@@ -68,18 +69,6 @@ class World:
         return answer
 
 
-WALKS = {
-    "dispatched": [],
-    "signed": [("sign", CHENGGUAN, None)],
-    "reply_review": [("sign", CHENGGUAN, None), ("reply", CHENGGUAN, REPLY)],
-    "awaiting_evaluation": [("sign", CHENGGUAN, None), ("reply", CHENGGUAN, REPLY),
-                            ("reply-review", CENTRE, {"decision": "approve"})],
-    "dissatisfied": [("sign", CHENGGUAN, None), ("reply", CHENGGUAN, REPLY),
-                     ("reply-review", CENTRE, {"decision": "approve"}), ("evaluation", CENTRE, DISSATISFIED)],
-    "joint_meeting": [("dispute", CENTRE, {"reason": "城管与住建对路灯权属有争议"})],
-    "mayor_day": [("dispute", CENTRE, {"reason": "城管与住建对路灯权属有争议"}),
-                  ("joint-meeting-decision", CENTRE, {"escalate": True, "note": "会议未能达成一致"})],
-}
 
 
 @pytest.fixture(scope="module")

@@ -100,20 +100,13 @@ def to_evaluation(source: Channel, payload: Any, now: datetime) -> ChannelEvalua
         value = _lookup(payload, path)
         if value is _MISSING or value is None:
             continue
-        if field == "satisfaction":
+        if field == "satisfaction" or (field == "resolved" and mapping.resolved_values):
+            values = mapping.satisfaction_values if field == "satisfaction" else mapping.resolved_values
             word = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
-            if word not in mapping.satisfaction_values:
-                problems.append({"field": path, "type": "enum",
-                                 "problem": f"one of {', '.join(mapping.satisfaction_values)}"})
+            if word not in values:
+                problems.append({"field": path, "type": "enum", "problem": f"one of {', '.join(values)}"})
                 continue
-            value = mapping.satisfaction_values[word]
-        elif field == "resolved" and mapping.resolved_values:
-            word = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
-            if word not in mapping.resolved_values:
-                problems.append({"field": path, "type": "enum",
-                                 "problem": f"one of {', '.join(mapping.resolved_values)}"})
-                continue
-            value = mapping.resolved_values[word]
+            value = values[word]
         elif field == "evaluated_at":
             try:
                 value = _time(value)
