@@ -43,7 +43,9 @@ def _dispatched(stack, channel_id: str, payload: dict, centre) -> dict:
         stack.request("GET", f"/orders/{order_id}").body))
     if routed["status"] == "manual":
         _ok(stack.request("POST", f"/orders/{order_id}/dispatch", {"matter_code": "CX-02-04"}, headers=centre))
-    return _ok(stack.request("GET", f"/staff/orders/{order_id}", headers=centre))["order"]
+    order = _ok(stack.request("GET", f"/staff/orders/{order_id}", headers=centre))["order"]
+    assert order["status"] == "dispatched", order  # not merged into another test's request (并单)
+    return order
 
 
 def _replies_for(stack, external_id: str) -> list[dict]:
@@ -152,6 +154,7 @@ def test_a_forwarded_channels_reply_is_approved_by_its_managing_department(stack
     sample = json.loads((SAMPLES / "wz-jx.json").read_text(encoding="utf-8"))
     # another citizen than the sample's, whose request other tests post (it would be merged into theirs)
     sample["留言编号"], sample["留言人"] = "WZJX-LOOP-E2E-1", {"姓名": "温八", "手机号": "18779700001"}
+    sample["问题地点"] = "赣州市赣县区梅林镇华丰社区五栋"
     order = _dispatched(stack, "wz-jx", sample, centre)
     lead = _user(stack, "lead-wzjx-01", order["department"])
     _ok(stack.request("POST", f"/orders/{order['order_id']}/sign", headers=lead))
@@ -173,6 +176,7 @@ def test_an_interconnected_platforms_own_evaluation_closes_the_order(stack):
     sample = json.loads((SAMPLES / "12315.json").read_text(encoding="utf-8"))
     sample["工单编号"] = "12315-LOOP-E2E-1"
     sample["消费者"] = {**sample["消费者"], "联系电话": "13979700002"}
+    sample["被投诉方"] = {**sample["被投诉方"], "经营地址": "赣州市赣县区江口镇建设路18号"}
     order = _dispatched(stack, "12315", sample, centre)
     assert order["department"] == "区市场监管局", order
     _ok(stack.request("POST", f"/orders/{order['order_id']}/sign", headers=shichang))
