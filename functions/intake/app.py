@@ -9,7 +9,7 @@ from minyi.core import clock, settings
 from minyi.core.observability import logger, metrics
 from minyi.entrypoints.http import App, json_response
 from minyi.intake import accept as intake
-from minyi.intake import evaluations, open311
+from minyi.intake import open311
 from minyi.routing.cache import CachedDutyList
 
 SETTINGS = settings.load("orders_table", "duty_list_table", "channel_config_path", "order_id_key_secret")
@@ -33,6 +33,10 @@ def post_request(channel: str) -> Response:
 
 @app.route("/channels/{channel}/evaluations", methods=["POST"], content_types=ANY_BODY)
 def post_evaluation(channel: str) -> Response:
+    # imported on first use: evaluations take a step through the casework shell (the calendar,
+    # the lifecycle's steps), which a cold start that only accepts requests does not need
+    from minyi.intake import evaluations
+
     body, created = evaluations.receive(channel, app.current_request.raw_body, app.headers(), clock.now())
     metrics.add_metric(name="ChannelEvaluations" if created else "DuplicateEvaluations", unit="Count", value=1)
     return json_response(body, 201 if created else 200)
