@@ -24,6 +24,9 @@ def _sent(order: WorkOrder, matcher: Matcher, matter_code: str, department: str 
           now: datetime) -> WorkOrder:
     """The order dispatched by a person's choice of matter (and department): 属地 and the
     deadline tier as automatic routing would settle them."""
+    if not matter_code:  # a decision that keeps the matter, on an order that never had one
+        raise ValidationFailed("name the matter: this order was never dispatched to one", [
+            {"field": "matter_code", "problem": "required: the order was never dispatched to a matter"}])
     matter = matcher.by_code.get(matter_code)
     if matter is None:
         raise ValidationFailed("no such matter in the duty list in force",
