@@ -44,6 +44,17 @@ def _time(value: Any) -> Any:
     return value
 
 
+def _validated[M](model: type[M], data: dict[str, Any], fields: dict[str, str], schema: str) -> M:
+    """`data` as `model`; a problem names the channel's own field path, not ours."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        details = validation_details(error)
+        for detail in details:
+            detail["field"] = fields.get(detail["field"], detail["field"])
+        raise ValidationFailed(schema, details) from None
+
+
 def to_request(source: Channel, payload: Any, now: datetime) -> ChannelRequest:
     """The channel's payload as a ChannelRequest; errors name the channel's own field paths.
     A `received_at` before 2000 or more than a day ahead of `now` is refused."""
@@ -71,15 +82,10 @@ def to_request(source: Channel, payload: Any, now: datetime) -> ChannelRequest:
             data[field] = value
     if "title" not in source.fields and isinstance(data.get("content"), str):
         data["title"] = data["content"].strip()[:TITLE_FROM_CONTENT] or data["content"]
-    try:
-        request = ChannelRequest.model_validate(data)
-    except ValidationError as error:
-        details = validation_details(error)
-        for detail in details:
-            detail["field"] = source.fields.get(detail["field"], detail["field"])
-        raise ValidationFailed(f"request does not match the {source.id} channel's schema", details) from None
+    schema = f"request does not match the {source.id} channel's schema"
+    request = _validated(ChannelRequest, data, source.fields, schema)
     if request.received_at is not None and not clock.plausible(request.received_at, now):
-        raise ValidationFailed(f"request does not match the {source.id} channel's schema", [
+        raise ValidationFailed(schema, [
             {"field": source.fields["received_at"], "type": "datetime_range",
              "problem": f"a time from {clock.EARLIEST.year} to a day ahead of now (Asia/Shanghai)"}])
     return request
@@ -118,13 +124,7 @@ def to_evaluation(source: Channel, payload: Any, now: datetime) -> ChannelEvalua
         data[field] = value
     if problems:
         raise ValidationFailed(schema, problems)
-    try:
-        evaluation = ChannelEvaluation.model_validate(data)
-    except ValidationError as error:
-        details = validation_details(error)
-        for detail in details:
-            detail["field"] = mapping.fields.get(detail["field"], detail["field"])
-        raise ValidationFailed(schema, details) from None
+    evaluation = _validated(ChannelEvaluation, data, mapping.fields, schema)
     if evaluation.evaluated_at is not None and not clock.plausible(evaluation.evaluated_at, now):
         raise ValidationFailed(schema, [{"field": mapping.fields["evaluated_at"], "type": "datetime_range",
                                          "problem": f"a time from {clock.EARLIEST.year} to a day ahead of now"}])
