@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from minyi.casework import timing
 from minyi.core.clock import SHANGHAI
+from minyi.models.clock import ClockRules, Pause, PauseReason
 from minyi.models.identity import Role, StaffIdentity
 from minyi.models.lifecycle import OrderStatus
 from minyi.models.order import (
@@ -21,6 +23,8 @@ from minyi.models.order import (
     Satisfaction,
     WorkOrder,
 )
+from minyi.models.roster import WorkingHours
+from minyi.timelimits import limits
 
 WHEN = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)
 LEAD, CO = "区城管局", "区住建局"
@@ -72,5 +76,31 @@ def an_order(status: OrderStatus | str = OrderStatus.RECEIVED, **overrides: Any)
                                          at=WHEN + timedelta(hours=1))]
     if status is OrderStatus.MERGED:
         fields["parent_order_id"] = "MYTESTPARENT0001"
+    if status is S.PAUSED:
+        fields.update(signed_at=WHEN + timedelta(hours=1), signed_by="staff-区城管局", pauses=[Pause(
+            reason=PauseReason.WAITING_FOR_CITIZEN, requested_by="staff-区城管局",
+            requested_at=WHEN + timedelta(hours=2),
+            approved=True, decided_by="zhongxin01", decided_at=WHEN + timedelta(hours=3))])
     fields.update(overrides)
-    return WorkOrder(**fields)
+    order = WorkOrder(**fields)
+    if order.dispatched_at is not None and order.due_at is not None and "deadlines" not in overrides:
+        order = with_limits(order)
+    return order
+
+
+def with_limits(order: WorkOrder) -> WorkOrder:
+    """The order with the limits its dispatch started and its status implies (met, begun)."""
+    rules, hours = ClockRules(), WorkingHours()
+    planned = limits.plan_dispatch(order.dispatched_at, order.due_at, order.urgent, order.time_limit_days,
+                                   order.department, [d for d in order.co_departments if d != order.department],
+                                   rules, hours)
+    dispatched = order.model_copy(update={"status": OrderStatus.DISPATCHED, "deadlines": planned, "reply": None,
+                                          "signed_at": None, "first_contact_at": None})
+    if order.status in (OrderStatus.AWAITING_EVALUATION, OrderStatus.DISSATISFIED, OrderStatus.CLOSED):
+        reviewing = timing._refresh(dispatched, order.model_copy(update={"status": OrderStatus.REPLY_REVIEW,
+                                                                         "deadlines": planned}),
+                                    order.reply.written_at, rules, hours)
+        return timing._refresh(reviewing, order.model_copy(update={"deadlines": reviewing.deadlines}),
+                               order.reply.approved_at or order.reply.written_at, rules, hours)
+    moment = order.reply.written_at if order.reply else order.signed_at or order.dispatched_at
+    return timing._refresh(dispatched, order.model_copy(update={"deadlines": planned}), moment, rules, hours)

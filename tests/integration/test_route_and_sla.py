@@ -115,16 +115,22 @@ def test_given_overdue_order_when_swept_then_overdue_with_escalation_once(aws, m
         raise AssertionError("the sweep must not Scan")
 
     monkeypatch.setattr(pynamodb.connection.base.Connection, "scan", no_scan)
-    assert scheduled("SlaCheckFunction", due - timedelta(minutes=1)) == {}
+    # Given the sweep ran just before the completion limit: the earlier limits were chased, not this one
+    scheduled("SlaCheckFunction", due - timedelta(minutes=1))
+    order = orders.get_order(order_id)
+    assert order.overdue_at is None and order.deadlines["complete"].warned_at is not None
+    # When it runs just after the limit
     outcome = scheduled("SlaCheckFunction", due + timedelta(minutes=1))
-    assert outcome == {"escalated": 1}
+    # Then the limit is missed once and the ladder's first step (催办, at the limit) is taken
+    assert outcome == {"missed": 1, "escalated": 1}
     order = orders.get_order(order_id)
     # overdue is a fact about the deadline: the order is still where it was, to be signed and replied
     assert order.status.value == "dispatched" and order.overdue_at is not None
-    assert audit_trail(order_id)[-1]["action"] == "escalated_overdue"
+    assert [a["action"] for a in audit_trail(order_id)][-2:] == ["escalated_overdue", "reminded"]
     monkeypatch.undo()
     before = table_items(ORDERS)
     monkeypatch.setattr(pynamodb.connection.base.Connection, "scan", no_scan)
+    # and a second sweep with nothing new due changes nothing
     assert scheduled("SlaCheckFunction", due + timedelta(minutes=6)) == {}
     monkeypatch.undo()
     assert table_items(ORDERS) == before

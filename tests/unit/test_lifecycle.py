@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from minyi.casework import followup, handling, steps
+from minyi.casework import followup, handling, steps, supervision
 from minyi.casework.shell import attempt
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import Conflict, Forbidden
 from minyi.models import lifecycle
+from minyi.models.clock import ClockRules, ExtensionRequest, LeaderCase, PauseReason, PauseRequest
 from minyi.models.duty import DutyList
 from minyi.models.handling import Attachment, ContactMethod
 from minyi.models.lifecycle import STATUSES, AuditAction, Command, OrderStatus, Party
@@ -42,7 +43,7 @@ STEPS = {
     Command.REDISPATCH: (Party.CENTRE, lambda: steps.redispatch(MATCHER, "CX-02-04", "区住建局", NOW)),
     Command.DISPUTE: (Party.CENTRE, lambda: steps.dispute("城管与住建对权属有争议")),
     Command.DECIDE: (Party.CENTRE, lambda: steps.decide(MATCHER, "区住建局", None, "CX-02-04", "会议决定", NOW)),
-    Command.ESCALATE: (Party.SYSTEM, lambda: steps.escalate(NOW + timedelta(days=30))),
+    Command.ESCALATE: (Party.SYSTEM, lambda: supervision.clock_step(NOW + timedelta(days=30), ClockRules())),
     Command.REPLY: (Party.LEAD, lambda: handling.reply(LEAD, "u", ReplyResult.RESOLVED, "已修复", None, [],
                                                        "区12345热线管理中心", 3, NOW)),
     Command.APPROVE_REPLY: (Party.REVIEWER, lambda: handling.approve("zhongxin01", 3, NOW)),
@@ -51,6 +52,21 @@ STEPS = {
     Command.CLOSE_UNEVALUATED: (Party.SYSTEM, lambda: followup.close_unevaluated(NOW + timedelta(days=30), 3, False)),
     Command.REOPEN: (Party.CENTRE, lambda: followup.reopen("诉求人不满意", None, 5, 3, NOW)),
     Command.CLOSE: (Party.CENTRE, lambda: followup.close(CloseReason.UNREASONABLE_DEMAND, "诉求不合理", "u", NOW)),
+    Command.EXTEND: (Party.LEAD, lambda: supervision.request_extension(2, "需现场勘验", "u", NOW, ClockRules())),
+    Command.REVIEW_EXTENSION: (Party.CENTRE, lambda: supervision.review_extension(True, None, None, 0, "u", NOW)),
+    Command.PAUSE: (Party.LEAD, lambda: supervision.request_pause(PauseReason.THIRD_PARTY, "等待检测", None, "u", NOW)),
+    Command.REVIEW_PAUSE: (Party.CENTRE, lambda: supervision.review_pause(True, None, "u", NOW)),
+    Command.RESUME: (Party.LEAD, lambda: supervision.resume("u", NOW)),
+    Command.LEADER_CASE: (Party.CENTRE, lambda: supervision.assign_leader_case("lingdao01", NOW + timedelta(days=9),
+                                                                              None, "u", NOW)),
+    Command.INSTRUCT: (Party.CASE_LEADER, lambda: supervision.instruct("请加快办理", None, "lingdao01", NOW)),
+}
+# what an order holds before some commands make sense (a request waiting, a leader's case)
+PREPARED = {
+    Command.REVIEW_EXTENSION: {"extension_request": ExtensionRequest(days=2, reason="需现场勘验", by="u", at=NOW)},
+    Command.REVIEW_PAUSE: {"pause_request": PauseRequest(reason=PauseReason.THIRD_PARTY, by="u", at=NOW)},
+    Command.INSTRUCT: {"leader_case": LeaderCase(leader="lingdao01", due=NOW + timedelta(days=9), assigned_by="u",
+                                                 assigned_at=NOW)},
 }
 # (status, command) -> the status it leads to; every pair not listed is refused with 409
 ALLOWED = {
@@ -74,6 +90,19 @@ ALLOWED = {
     (S.MAYOR_DAY, Command.DECIDE): S.DISPATCHED,
     (S.DISPATCHED, Command.ESCALATE): S.DISPATCHED,
     (S.SIGNED, Command.ESCALATE): S.SIGNED,
+    (S.REPLY_REVIEW, Command.ESCALATE): S.REPLY_REVIEW,
+    (S.AWAITING_EVALUATION, Command.ESCALATE): S.AWAITING_EVALUATION,
+    (S.DISPATCHED, Command.EXTEND): S.DISPATCHED,
+    (S.SIGNED, Command.EXTEND): S.SIGNED,
+    (S.DISPATCHED, Command.REVIEW_EXTENSION): S.DISPATCHED,
+    (S.SIGNED, Command.REVIEW_EXTENSION): S.SIGNED,
+    (S.SIGNED, Command.PAUSE): S.SIGNED,
+    (S.SIGNED, Command.REVIEW_PAUSE): S.PAUSED,
+    (S.PAUSED, Command.RESUME): S.SIGNED,
+    (S.PAUSED, Command.ATTACH): S.PAUSED,
+    (S.PAUSED, Command.CONTACT): S.PAUSED,
+    **{(status, Command.LEADER_CASE): status for status in (S.DISPATCHED, S.SIGNED, S.PAUSED, S.REPLY_REVIEW)},
+    **{(status, Command.INSTRUCT): status for status in (S.DISPATCHED, S.SIGNED, S.PAUSED, S.REPLY_REVIEW)},
     (S.SIGNED, Command.REPLY): S.REPLY_REVIEW,
     (S.REPLY_REVIEW, Command.APPROVE_REPLY): S.AWAITING_EVALUATION,
     (S.REPLY_REVIEW, Command.REJECT_REPLY): S.SIGNED,
@@ -92,7 +121,7 @@ def test_every_status_and_command(status, command):
     # Given an order in this status, and the party that takes this command
     party, step = STEPS[command]
     party = PARTY.get((status, command), party)
-    order = an_order(status)
+    order = an_order(status, **PREPARED.get(command, {}))
     if (status, command) in ALLOWED:
         # When it is taken, Then the order is in the status the rules say, through the table
         outcome = attempt(order, command, frozenset({party}), step())
@@ -111,7 +140,8 @@ def test_every_status_and_command(status, command):
 # moves a step takes besides the one ALLOWED lists for the pair, by what the order holds
 ALSO = {(S.DISPATCHED, Command.RETURN, S.JOINT_MEETING), (S.SIGNED, Command.RETURN, S.JOINT_MEETING),
         (S.JOINT_MEETING, Command.DECIDE, S.MAYOR_DAY), (S.SIGNED, Command.REPLY, S.AWAITING_EVALUATION),
-        (S.AWAITING_EVALUATION, Command.EVALUATE, S.CLOSED), (S.DISSATISFIED, Command.REOPEN, S.JOINT_MEETING)}
+        (S.AWAITING_EVALUATION, Command.EVALUATE, S.CLOSED), (S.DISSATISFIED, Command.REOPEN, S.JOINT_MEETING),
+        (S.SIGNED, Command.REVIEW_PAUSE, S.SIGNED)}
 
 
 def test_the_code_table_allows_exactly_the_staff_and_sweep_moves_written_here():
@@ -141,16 +171,26 @@ def test_a_step_that_leads_outside_the_table_is_a_bug_not_a_transition():
 
 @pytest.mark.parametrize("status", [S.DISPATCHED, S.SIGNED])
 def test_overdue_is_a_fact_the_lapse_stays_with_the_department_and_the_status_stays(status):
+    # Given an order whose completion limit has passed, with its other limits already dealt with
     order = an_order(status)
-    early = order.due_at - timedelta(seconds=1)
-    assert attempt(order, Command.ESCALATE, frozenset({Party.SYSTEM}), steps.escalate(early)) is None
-    late = attempt(order, Command.ESCALATE, frozenset({Party.SYSTEM}), steps.escalate(order.due_at + timedelta(1)))
+    done = {kind: limit.model_copy(update={"met_at": NOW}) for kind, limit in order.deadlines.items()
+            if kind.value != "complete"}
+    order = order.model_copy(update={"deadlines": {**order.deadlines, **done}})
+    complete = order.deadlines[next(k for k in order.deadlines if k.value == "complete")]
+    # When the clock's step runs before the limit's instant, Then only the warning is due
+    warned = attempt(order, Command.ESCALATE, frozenset({Party.SYSTEM}),
+                     supervision.clock_step(complete.due - timedelta(seconds=1), ClockRules()))
+    assert warned.order.overdue_at is None and warned.audit is AuditAction.DEADLINE_APPROACHING
+    # When it runs after the limit, Then overdue is recorded with the department, and the status stays
+    late = attempt(warned.order, Command.ESCALATE, frozenset({Party.SYSTEM}),
+                   supervision.clock_step(complete.due + timedelta(1), ClockRules()))
     assert late.order.status is status and late.order.overdue_at is not None
+    assert late.audit is AuditAction.ESCALATED_OVERDUE
     assert [(lapse.department, lapse.due_at) for lapse in late.order.lapses] == [(LEAD, order.due_at)]
-    # once recorded, a second firing records nothing more
-    later = steps.escalate(order.due_at + timedelta(2))
-    again = attempt(late.order, Command.ESCALATE, frozenset({Party.SYSTEM}), later)
-    assert again is None
+    # and the next firing is the ladder's first step (催办), never a second lapse
+    again = attempt(late.order, Command.ESCALATE, frozenset({Party.SYSTEM}),
+                    supervision.clock_step(complete.due + timedelta(2), ClockRules()))
+    assert again.audit is AuditAction.REMINDED and len(again.order.lapses) == 1
 
 
 def test_a_legacy_overdue_order_reads_as_dispatched_and_its_writes_accept_the_old_value():
@@ -176,7 +216,7 @@ def test_every_status_has_a_chinese_label_and_the_queues_are_derived():
     assert lifecycle.QUEUES == {"undispatched": S.RECEIVED, "manual": S.MANUAL, "review": S.RETURNED,
                                 "joint_meeting": S.JOINT_MEETING, "mayor_day": S.MAYOR_DAY,
                                 "reply_review": S.REPLY_REVIEW, "follow_up": S.AWAITING_EVALUATION,
-                                "dissatisfied": S.DISSATISFIED}
+                                "dissatisfied": S.DISSATISFIED, "paused": S.PAUSED}
     assert lifecycle.IN_HAND == (S.DISPATCHED, S.SIGNED)
     assert [s for s, row in STATUSES.items() if row.open311 == "closed"] == [S.CLOSED]
 

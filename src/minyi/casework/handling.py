@@ -9,7 +9,6 @@ import secrets
 from datetime import datetime
 
 from minyi.casework.shell import Outcome, Step
-from minyi.casework.steps import completion_timer
 from minyi.core import clock
 from minyi.core.errors import ValidationFailed
 from minyi.models.handling import Attachment, Contact, ContactMethod, Opinion, Record
@@ -105,8 +104,7 @@ def reject(reviewer: str, reason: str, now: datetime) -> Step:
         after = order.model_copy(update={"status": OrderStatus.SIGNED, "reply": answer,
                                          "reply_rejections": order.reply_rejections + 1})
         return Outcome(after, {"reviewer": reviewer, "reason": reason, "rejections": after.reply_rejections,
-                               "text": order.reply.text},
-                       timer_at=completion_timer(order))
+                               "text": order.reply.text})
     return step
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from minyi.casework import access
+from minyi.casework import access, timing
 from minyi.core.errors import Conflict, NotFound
 from minyi.core.ids import well_formed
 from minyi.dal import orders as store
@@ -103,8 +103,18 @@ def followers(before: WorkOrder, outcome: Outcome, now: datetime) -> list[store.
     return changes
 
 
+def timed(before: WorkOrder, outcome: Outcome, now: datetime) -> Outcome:
+    """The outcome with the order's limits in step (`casework.timing`) and its one timer set to
+    the next instant something is due. A received order keeps the timer its step chose (the
+    dispatch watchdog)."""
+    after = timing.refresh(before, outcome.order, now)
+    if after.status is OrderStatus.RECEIVED:
+        return replace(outcome, order=after)
+    return replace(outcome, order=after, timer_at=timing.timer_of(after), keep_timer=False)
+
+
 def commit(before: WorkOrder, command: Command, outcome: Outcome, actor: str, now: datetime) -> WorkOrder:
-    outcome = replace(outcome, order=outcome.order.model_copy(update={"updated_at": now}))
+    outcome = timed(before, replace(outcome, order=outcome.order.model_copy(update={"updated_at": now})), now)
     changes = [change_of(before, command, outcome), *followers(before, outcome, now)]
     if not store.commit(changes, actor=actor, at=now):
         raise Conflict(f"order {before.order_id} changed meanwhile; reload it and try again")

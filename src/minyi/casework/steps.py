@@ -1,6 +1,6 @@
 """The steps of an order's life after routing, each a pure function of the order as read:
 manual dispatch (人工分拨), return (退单), the centre's review of a return (维持 or 改派),
-dispute (联席会议), the joint meeting's decision and escalation (超期). No I/O:
+dispute (联席会议) and the joint meeting's decision. No I/O:
 `casework.shell` loads, checks and commits."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime
 from minyi.casework.shell import Outcome, Step
 from minyi.core import clock
 from minyi.core.errors import Conflict, ValidationFailed
-from minyi.models.lifecycle import AuditAction, OrderStatus
-from minyi.models.order import Lapse, OrderReturn, ReturnReason, WorkOrder
+from minyi.models.lifecycle import OrderStatus
+from minyi.models.order import OrderReturn, ReturnReason, WorkOrder
 from minyi.routing.dispatch import dispatched
 from minyi.routing.jurisdiction import assign
 from minyi.routing.matcher import Matcher
@@ -37,11 +37,6 @@ def _sent(order: WorkOrder, matcher: Matcher, matter_code: str, department: str 
                                [{"field": "department",
                                  "problem": "name the township government, e.g. 田村镇人民政府"}])
     return dispatched(order, matter, lead, co, duty_list_version=matcher.duty_list.version, now=now)
-
-
-def completion_timer(order: WorkOrder) -> int | None:
-    """The completion deadline's timer, unless the order already ran over it."""
-    return clock.epoch(order.due_at) if order.due_at and order.overdue_at is None else None
 
 
 def manual_dispatch(matcher: Matcher, matter_code: str, department: str | None, now: datetime) -> Step:
@@ -72,7 +67,7 @@ def uphold() -> Step:
     """维持: the dispatch stands, same department and deadline; the clock runs on."""
     def step(order: WorkOrder) -> Outcome:
         after = order.model_copy(update={"status": OrderStatus.DISPATCHED})
-        return Outcome(after, {"department": order.department}, timer_at=completion_timer(order))
+        return Outcome(after, {"department": order.department})
     return step
 
 
@@ -89,20 +84,6 @@ def dispute(reason: str) -> Step:
     """争议: the centre sends the order to the joint meeting (联席会议)."""
     def step(order: WorkOrder) -> Outcome:
         return Outcome(order.model_copy(update={"status": OrderStatus.JOINT_MEETING}), {"reason": reason})
-    return step
-
-
-def escalate(now: datetime) -> Step:
-    """超期: the completion deadline passed. Overdue is a fact, not a status: the order
-    stays where it is (it can still be signed, replied and closed), and the lapse is
-    recorded with the department that let it pass, whatever happens to the order next."""
-    def step(order: WorkOrder) -> Outcome | None:
-        if order.due_at is None or order.due_at > now or order.overdue_at is not None:
-            return None  # the deadline moved since the timer was read, or was recorded already
-        lapse = Lapse(department=order.department or "", due_at=order.due_at, overdue_at=now)
-        after = order.model_copy(update={"overdue_at": now, "lapses": [*order.lapses, lapse]})
-        return Outcome(after, {"department": order.department, "due_at": order.due_at.isoformat()},
-                       audit=AuditAction.ESCALATED_OVERDUE)
     return step
 
 

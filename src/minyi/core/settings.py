@@ -68,6 +68,24 @@ class Settings(BaseModel):
     # 附件: presigned upload and download links, and the largest file
     attachment_url_seconds: int = Field(default=900, ge=60, le=900)
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    # 时限 (the clock; hotline-rules.md): 签收 in working hours (urgent: calendar minutes), 先行联系,
+    # 协办意见 as a share of the completion limit, 办结审核; the warning at this share of each limit
+    sign_limit_hours: float = Field(default=2, gt=0, le=72)
+    urgent_sign_minutes: int = Field(default=30, ge=1, le=1440)
+    contact_limit_days: int = Field(default=1, ge=1, le=15)
+    urgent_contact_minutes: int = Field(default=60, ge=1, le=1440)
+    opinion_limit_share: float = Field(default=0.5, gt=0, le=1)
+    review_limit_days: int = Field(default=1, ge=1, le=15)
+    deadline_warning_share: float = Field(default=0.8, gt=0, lt=1)
+    # 督办 ladder: step:working days after the previous step (the first: after the limit)
+    escalation_ladder: str = Field(
+        default="remind:0,notice:1,supervise:5,propose_leader_case:5",
+        pattern=r"^\s*[a-z_]+\s*:\s*\d{1,2}\s*(,\s*[a-z_]+\s*:\s*\d{1,2}\s*){0,7}$")
+    # 延期: extensions per order unless the centre grants more, and the most days a department may ask
+    max_extensions: int = Field(default=1, ge=0, le=10)
+    max_extension_days: int = Field(default=5, ge=1, le=60)
+    # the department's office hours and the calendar supplement are cached per warm container
+    calendar_cache_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 _current: Settings | None = None

@@ -55,3 +55,14 @@ def emergency(order: WorkOrder, departments: list[str | None]) -> None:
             }, ensure_ascii=False),
         })
     _put(entries)
+
+
+CLOCK_SOURCE = "minyi.clock"
+
+
+def clock_event(detail_type: str, detail: dict[str, Any]) -> None:
+    """统一督办 on the bus: `DeadlineApproaching` (a limit's warning) and `DeadlineEscalated`
+    (a step of the ladder), each naming the order, the limit, the department and its
+    contacts. Consumers take (order_id, limit, step) as the deduplication key."""
+    _put([{"Source": CLOCK_SOURCE, "DetailType": detail_type, "EventBusName": settings.require("event_bus_name"),
+           "Detail": json.dumps(detail, ensure_ascii=False)}])

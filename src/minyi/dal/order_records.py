@@ -11,13 +11,15 @@ import json
 import zlib
 from datetime import datetime
 
+from pydantic import BaseModel, Field
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from minyi.core import clock
 from minyi.dal.tables import TableName
-from minyi.models.lifecycle import STATUSES, queue_of, status_of
+from minyi.models.clock import Deadline, Extension, ExtensionRequest, LeaderCase, LimitKind, Pause, PauseRequest
+from minyi.models.lifecycle import STATUSES, status_of
 from minyi.models.order import Citizen, Closure, Evaluation, Lapse, OrderReturn, Reply, WorkOrder
 
 TIMER_SHARDS = 4
@@ -35,12 +37,15 @@ def timer_shard(order_id: str) -> str:
 
 
 class TimerIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """timers: open clocks, keyed by when they fire. Sparse: an order is in it only
-    while something must happen at `timer_at` (dispatch watchdog, deadline)."""
+    """due: open clocks, keyed by when they fire next. Sparse: an order is in it only while
+    something must happen at `timer_at` (the dispatch watchdog, a limit's warning, its
+    deadline, a step of the escalation ladder, the end of a pause or of the evaluation
+    window). It projects the whole order, so the sweep reads each fired order once, from
+    the index page itself, and acts on it conditionally on the version it read."""
 
     class Meta:
-        index_name = "timers"
-        projection = IncludeProjection(["status", "order_id"])
+        index_name = "due"
+        projection = AllProjection()
 
     timer_shard = UnicodeAttribute(hash_key=True)
     timer_at = NumberAttribute(range_key=True)
@@ -82,11 +87,13 @@ class RelatedByAddressIndex(GlobalSecondaryIndex["OrderRecord"]):
 
 class QueueIndex(GlobalSecondaryIndex["OrderRecord"]):
     """queues: orders waiting for the centre (not yet dispatched, manual dispatch, return
-    review, joint meeting), oldest first. Sparse: `queue` is set only while an order waits."""
+    review, joint meeting, ...; and the clock's: unsigned, extension and pause requests,
+    leader cases), oldest first. Sparse: `queue` is set only while an order waits."""
 
     class Meta:
         index_name = "queues"
-        projection = IncludeProjection(["order_id", "status", "department", "title", "match_score", "channel"])
+        projection = IncludeProjection(["order_id", "status", "department", "title", "match_score", "channel",
+                                        "case_leader"])
 
     queue = UnicodeAttribute(hash_key=True)
     received_at = UnicodeAttribute(range_key=True)
@@ -165,6 +172,9 @@ class OrderRecord(_OrdersTableModel):
     reopen_count = NumberAttribute(null=True)
     closure = UnicodeAttribute(null=True)  # the Closure as JSON
     updated_at = UnicodeAttribute(null=True)
+    clock = UnicodeAttribute(null=True)  # the ClockState as JSON: limits, extensions, pauses, leader case
+    case_leader = UnicodeAttribute(null=True)  # 领导包案: the leader, for the leader_cases queue
+    calendar_uncertain = BooleanAttribute(null=True)
     version = VersionAttribute()
 
     timers = TimerIndex()
@@ -211,8 +221,30 @@ MUTABLE_FIELDS = (
     "dispatched_at", "due_at", "overdue_at", "parent_order_id", "related_orders", "rel_phone", "rel_address",
     "reply", "reply_status", "urgent", "on_call", "places", "queue", "returns", "lapses", "overdue_departments",
     "public_stage", "time_limit_days", "designated", "signed_at", "signed_by", "first_contact_at", "reply_rejections",
-    "evaluation", "reopen_count", "closure", "updated_at",
+    "evaluation", "reopen_count", "closure", "updated_at", "clock", "case_leader", "calendar_uncertain",
 )
+
+
+class ClockState(BaseModel):
+    """The order's clock as stored (one attribute: it is read and written with the order)."""
+
+    deadlines: dict[LimitKind, Deadline] = Field(default_factory=dict)
+    opinions_from: list[str] = Field(default_factory=list)
+    extension_request: ExtensionRequest | None = None
+    extensions: list[Extension] = Field(default_factory=list)
+    extensions_granted: int = 0
+    pause_request: PauseRequest | None = None
+    pauses: list[Pause] = Field(default_factory=list)
+    leader_case: LeaderCase | None = None
+    leader_case_proposed_at: datetime | None = None
+
+
+CLOCK_FIELDS = tuple(ClockState.model_fields)
+
+
+def _clock_json(order: WorkOrder) -> str | None:
+    state = ClockState.model_validate({name: getattr(order, name) for name in CLOCK_FIELDS})
+    return state.model_dump_json(exclude_defaults=True) if state != ClockState() else None
 
 
 def _time(value: datetime | None) -> str | None:
@@ -253,7 +285,7 @@ def record_of(order: WorkOrder) -> OrderRecord:
         requested_matter=order.requested_matter,
         on_call=order.on_call,
         places=order.places or None,
-        queue=queue_of(order.status),
+        queue=order.queue,
         returns=_json_list(order.returns),
         lapses=_json_list(order.lapses),
         overdue_departments=list(dict.fromkeys(lapse.department for lapse in order.lapses)) or None,
@@ -275,6 +307,9 @@ def record_of(order: WorkOrder) -> OrderRecord:
         reopen_count=order.reopen_count or None,
         closure=order.closure.model_dump_json() if order.closure else None,
         updated_at=_time(order.updated_at),
+        clock=_clock_json(order),
+        case_leader=order.leader_case.leader if order.leader_case else None,
+        calendar_uncertain=order.calendar_uncertain or None,
     )
 
 
@@ -320,5 +355,7 @@ def order_of(record: OrderRecord) -> WorkOrder:
         reopen_count=int(record.reopen_count or 0),
         closure=Closure.model_validate_json(record.closure) if record.closure else None,
         updated_at=when(record.updated_at),
+        calendar_uncertain=bool(record.calendar_uncertain),
+        **(ClockState.model_validate_json(record.clock).model_dump() if record.clock else {}),
         version=int(record.version or 1),
     )

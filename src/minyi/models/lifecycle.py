@@ -20,6 +20,7 @@ class OrderStatus(StrEnum):
     MERGED = "merged"  # 已并单: linked to an open order about the same matter, handled with it
     DISPATCHED = "dispatched"  # 派发待签收: sent to a lead department, not yet signed for
     SIGNED = "signed"  # 已签收·办理中: the lead department signed for it and works on it
+    PAUSED = "paused"  # 已挂起: the centre approved a pause; the clock stands still
     RETURNED = "returned"  # 退单待审: the department says it is not theirs; the centre reviews
     JOINT_MEETING = "joint_meeting"  # 联席会议: disputed; every department involved meets on it
     MAYOR_DAY = "mayor_day"  # 区长热线日: what the joint meeting could not settle, for the leaders
@@ -49,8 +50,8 @@ class TimerAction(StrEnum):
     """What the sweep does when an order's timer fires in a status."""
 
     DISPATCH = "dispatch"  # the dispatch watchdog: the stream never delivered the order
-    ESCALATE = "escalate"  # the completion deadline passed: recorded as a lapse (超期)
-    CLOSE_UNEVALUATED = "close_unevaluated"  # the evaluation window passed with no answer
+    CLOCK = "clock"  # the order's limits say what is due: a warning, a missed limit, a ladder step,
+    # the end of the evaluation window (closed unevaluated) or of a pause (resumed)
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,21 @@ STATUSES: dict[OrderStatus, Status] = {  # in the order report columns show them
                                "分拨中", "open", "分拨中", "received"),
     OrderStatus.MERGED: Status("已并单", None, False, False, None,
                                "已并案办理", "open", "已与相同诉求并案办理", "merged"),
-    OrderStatus.DISPATCHED: Status("派发待签收", None, True, True, TimerAction.ESCALATE,
+    OrderStatus.DISPATCHED: Status("派发待签收", None, True, True, TimerAction.CLOCK,
                                    "已派发", "open", "已派发至{department}办理", "dispatched"),
-    OrderStatus.SIGNED: Status("已签收·办理中", None, True, True, TimerAction.ESCALATE,
+    OrderStatus.SIGNED: Status("已签收·办理中", None, True, True, TimerAction.CLOCK,
                                "办理中", "open", "{department}已签收，正在办理", "signed"),
+    OrderStatus.PAUSED: Status("已挂起", "paused", False, False, TimerAction.CLOCK,
+                               "暂停办理", "open", "{department}办理暂停（等待补充材料或第三方）", "signed"),
     OrderStatus.RETURNED: Status("退单待审", "review", False, False, None,
                                  "重新分拨中", "open", "重新分拨中", "received"),
     OrderStatus.JOINT_MEETING: Status("联席会议", "joint_meeting", False, False, None,
                                       "多部门会商中", "open", "多部门会商中", "coordinating"),
     OrderStatus.MAYOR_DAY: Status("区长热线日", "mayor_day", False, False, None,
                                   "领导协调办理中", "open", "提交区长热线日协调办理", "coordinating"),
-    OrderStatus.REPLY_REVIEW: Status("办结待审", "reply_review", False, False, None,
+    OrderStatus.REPLY_REVIEW: Status("办结待审", "reply_review", False, False, TimerAction.CLOCK,
                                      "办理中", "open", "{department}已答复，审核中", "signed"),
-    OrderStatus.AWAITING_EVALUATION: Status("待回访评价", "follow_up", False, False, TimerAction.CLOSE_UNEVALUATED,
+    OrderStatus.AWAITING_EVALUATION: Status("待回访评价", "follow_up", False, False, TimerAction.CLOCK,
                                             "已答复", "open", "已答复，待评价", "replied"),
     OrderStatus.DISSATISFIED: Status("不满意待研判", "dissatisfied", False, False, None,
                                      "不满意复核中", "open", "诉求人不满意，中心复核中", "replied"),
@@ -108,6 +111,7 @@ class Party(StrEnum):
     CO_HANDLER = "co_handler"  # a co-handling department (协办单位)
     REVIEWER = "reviewer"  # whoever the channel's registry entry names to review replies (办结审核)
     LEADER = "leader"  # county leaders: read everything, decide 区长热线日 orders, act on nothing else
+    CASE_LEADER = "case_leader"  # the leader an order's 领导包案 names: instructions and its deadline
 
 
 class Command(StrEnum):
@@ -138,6 +142,13 @@ class Command(StrEnum):
     CLOSE = "close"  # the centre closes a dissatisfied order without reopening
     CLOSE_WITH_PARENT = "close_with_parent"  # a merged request closes with the order it was handled with
     SHARE_REPLY = "share_reply"  # a merged request gets the approved reply of the order it was handled with
+    EXTEND = "extend"  # 延期申请 by the lead department, before the completion limit
+    REVIEW_EXTENSION = "review_extension"  # the centre approves or refuses it
+    PAUSE = "pause"  # 挂起申请
+    REVIEW_PAUSE = "review_pause"  # the centre approves (the clock stops) or refuses it
+    RESUME = "resume"  # 恢复办理: by request, by the centre, or at the pause's date
+    LEADER_CASE = "leader_case"  # 领导包案: the centre names a leader and the leader's deadline
+    INSTRUCT = "instruct"  # 领导批示 (and the leader's new deadline)
 
 
 class AuditAction(StrEnum):
@@ -176,6 +187,21 @@ class AuditAction(StrEnum):
     CLOSED_BY_CENTRE = "closed_by_centre"
     CLOSED_WITH_PARENT = "closed_with_parent"
     REPLY_SHARED = "reply_shared"
+    DEADLINE_APPROACHING = "deadline_approaching"  # a limit's warning (预警)
+    DEADLINE_MISSED = "deadline_missed"  # a limit passed unmet (the completion limit: escalated_overdue)
+    REMINDED = "reminded"  # 催办
+    NOTICE_SENT = "notice_sent"  # 催办通知书
+    SUPERVISED = "supervised"  # 督办
+    LEADER_CASE_PROPOSED = "leader_case_proposed"  # 建议领导包案
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REFUSED = "extension_refused"
+    PAUSE_REQUESTED = "pause_requested"
+    PAUSE_APPROVED = "pause_approved"
+    PAUSE_REFUSED = "pause_refused"
+    RESUMED = "resumed"
+    LEADER_CASE_ASSIGNED = "leader_case_assigned"
+    INSTRUCTED = "instructed"
 
 
 @dataclass(frozen=True)
@@ -190,12 +216,20 @@ class Transition:
 S = OrderStatus
 _SYSTEM, _CENTRE, _LEAD = frozenset({Party.SYSTEM}), frozenset({Party.CENTRE}), frozenset({Party.LEAD})
 _CO, _REVIEWER, _LEADER = frozenset({Party.CO_HANDLER}), frozenset({Party.REVIEWER}), frozenset({Party.LEADER})
+_CASE_LEADER = frozenset({Party.CASE_LEADER})
 IN_HAND = tuple(status for status, row in STATUSES.items() if row.in_hand)
 # a delivery attempt of an approved reply lands whatever the order's status is by then
 # (the citizen may have been called and the order closed before a retry got through); a merged
 # request's copy of its parent's reply is delivered while it is merged
 DELIVERY_STATUSES = (S.MERGED, S.AWAITING_EVALUATION, S.DISSATISFIED, S.CLOSED, S.SIGNED, S.REPLY_REVIEW,
-                     S.JOINT_MEETING, S.DISPATCHED, S.RETURNED, S.MAYOR_DAY)
+                     S.JOINT_MEETING, S.DISPATCHED, S.RETURNED, S.MAYOR_DAY, S.PAUSED)
+# where the clock's sweep acts (warnings, missed limits, ladder steps) without moving the order
+CLOCK_STATUSES = (S.DISPATCHED, S.SIGNED, S.REPLY_REVIEW, S.AWAITING_EVALUATION)
+# the clock's audit actions, each a self-transition taken by the sweep
+CLOCK_AUDITS = ("deadline_approaching", "deadline_missed", "escalated_overdue", "reminded", "notice_sent",
+                "supervised", "leader_case_proposed")
+# where a leader case may start and its leader give instructions
+LEADER_CASE_STATUSES = (S.DISPATCHED, S.SIGNED, S.PAUSED, S.REPLY_REVIEW)
 
 
 def _rows() -> list[Transition]:
@@ -238,9 +272,25 @@ def _rows() -> list[Transition]:
             Transition(source, Command.RETURN, S.JOINT_MEETING, _LEAD, AuditAction.RETURNED_TO_JOINT_MEETING),
             Transition(source, Command.OPINION, source, _CO, AuditAction.OPINION_GIVEN),
             Transition(source, Command.ATTACH, source, _LEAD | _CO, AuditAction.ATTACHMENT_ADDED),
-            # overdue is a fact recorded on the order; its status stays
-            Transition(source, Command.ESCALATE, source, _SYSTEM, AuditAction.ESCALATED_OVERDUE),
+            Transition(source, Command.EXTEND, source, _LEAD, AuditAction.EXTENSION_REQUESTED),
+            Transition(source, Command.REVIEW_EXTENSION, source, _CENTRE, AuditAction.EXTENSION_APPROVED),
+            Transition(source, Command.REVIEW_EXTENSION, source, _CENTRE, AuditAction.EXTENSION_REFUSED),
         ]
+    for source in CLOCK_STATUSES:
+        # a warning, a missed limit (overdue is a fact recorded on the order) or a ladder step:
+        # the order's status stays
+        rows += [Transition(source, Command.ESCALATE, source, _SYSTEM, AuditAction(audit)) for audit in CLOCK_AUDITS]
+    rows += [
+        Transition(S.SIGNED, Command.PAUSE, S.SIGNED, _LEAD, AuditAction.PAUSE_REQUESTED),
+        Transition(S.SIGNED, Command.REVIEW_PAUSE, S.PAUSED, _CENTRE, AuditAction.PAUSE_APPROVED),
+        Transition(S.SIGNED, Command.REVIEW_PAUSE, S.SIGNED, _CENTRE, AuditAction.PAUSE_REFUSED),
+        Transition(S.PAUSED, Command.RESUME, S.SIGNED, _LEAD | _CENTRE | _SYSTEM, AuditAction.RESUMED),
+        Transition(S.PAUSED, Command.ATTACH, S.PAUSED, _LEAD | _CO, AuditAction.ATTACHMENT_ADDED),
+        Transition(S.PAUSED, Command.CONTACT, S.PAUSED, _LEAD, AuditAction.CONTACTED),
+    ]
+    for source in LEADER_CASE_STATUSES:
+        rows += [Transition(source, Command.LEADER_CASE, source, _CENTRE, AuditAction.LEADER_CASE_ASSIGNED),
+                 Transition(source, Command.INSTRUCT, source, _CASE_LEADER, AuditAction.INSTRUCTED)]
     for source in (*IN_HAND, S.RETURNED, S.MANUAL, S.DISSATISFIED):
         rows.append(Transition(source, Command.DISPUTE, S.JOINT_MEETING, _CENTRE, AuditAction.DISPUTED))
     for source in DELIVERY_STATUSES:
@@ -254,12 +304,38 @@ TRANSITIONS: tuple[Transition, ...] = tuple(_rows())
 QUEUES: dict[str, OrderStatus] = {row.queue: status for status, row in STATUSES.items() if row.queue}
 
 # which role may ever be which party (the first, role-only check of a staff request)
-_PARTIES_OF_ROLE = {"centre": {Party.CENTRE, Party.REVIEWER}, "leader": {Party.LEADER},
+_PARTIES_OF_ROLE = {"centre": {Party.CENTRE, Party.REVIEWER}, "leader": {Party.LEADER, Party.CASE_LEADER},
                     "department": {Party.LEAD, Party.CO_HANDLER, Party.REVIEWER}}
 
 
 def queue_of(status: OrderStatus) -> str | None:
     return STATUSES[status].queue
+
+
+# queues the clock adds for orders whose status has none: what the centre must look at now
+UNSIGNED_QUEUE = "unsigned"  # 超时未签收: a dispatched order's sign-for limit passed
+LEADER_CASES_QUEUE = "leader_cases"  # 领导包案: each leader reads their own
+LEADER_CASE_PROPOSALS_QUEUE = "leader_case_proposals"  # the ladder proposed 领导包案
+EXTENSION_REVIEW_QUEUE = "extension_review"  # 延期待审
+PAUSE_REVIEW_QUEUE = "pause_review"  # 挂起待审
+CLOCK_QUEUES = (UNSIGNED_QUEUE, LEADER_CASES_QUEUE, LEADER_CASE_PROPOSALS_QUEUE, EXTENSION_REVIEW_QUEUE,
+                PAUSE_REVIEW_QUEUE)
+
+
+def queue_for(status: OrderStatus, *, unsigned: bool = False, leader_case: bool = False,
+              leader_case_proposed: bool = False, extension_pending: bool = False,
+              pause_pending: bool = False) -> str | None:
+    """The one queue an order waits in: its status's, else the first of the clock's that
+    applies (an item sits in one queue: a leader's case before everything else)."""
+    if STATUSES[status].queue:
+        return STATUSES[status].queue
+    if leader_case:
+        return LEADER_CASES_QUEUE
+    for applies, queue in ((unsigned, UNSIGNED_QUEUE), (extension_pending, EXTENSION_REVIEW_QUEUE),
+                           (pause_pending, PAUSE_REVIEW_QUEUE), (leader_case_proposed, LEADER_CASE_PROPOSALS_QUEUE)):
+        if applies and status is not OrderStatus.CLOSED:
+            return queue
+    return None
 
 
 def transitions(source: OrderStatus | None, command: Command) -> tuple[Transition, ...]:

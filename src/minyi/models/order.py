@@ -9,7 +9,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from minyi.models.lifecycle import OrderStatus
+from minyi.models.clock import Deadline, Extension, ExtensionRequest, LeaderCase, LimitKind, Pause, PauseRequest
+from minyi.models.lifecycle import LEADER_CASE_STATUSES, OrderStatus, queue_for
 
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # no control characters
 
@@ -207,8 +208,31 @@ class WorkOrder(BaseModel):
     closure: Closure | None = None
     returns: list[OrderReturn] = Field(default_factory=list)
     lapses: list[Lapse] = Field(default_factory=list)
+    # the clock (限时办结、统一督办): see minyi.models.clock
+    deadlines: dict[LimitKind, Deadline] = Field(default_factory=dict)
+    calendar_uncertain: bool = False  # a limit runs through a year no calendar covers
+    opinions_from: list[str] = Field(default_factory=list)  # co-handlers that gave their opinion
+    extension_request: ExtensionRequest | None = None
+    extensions: list[Extension] = Field(default_factory=list)
+    extensions_granted: int = 0  # extensions the centre allowed beyond the county's number
+    pause_request: PauseRequest | None = None
+    pauses: list[Pause] = Field(default_factory=list)  # the last one is current while paused
+    leader_case: LeaderCase | None = None
+    leader_case_proposed_at: datetime | None = None  # the ladder proposed 领导包案
     updated_at: datetime | None = None
     version: int = 1
+
+    @property
+    def queue(self) -> str | None:
+        """The queue this order waits in (its status's, or the clock's)."""
+        sign = self.deadlines.get(LimitKind.SIGN)
+        return queue_for(
+            self.status,
+            unsigned=self.status is OrderStatus.DISPATCHED and sign is not None and sign.missed_at is not None,
+            leader_case=self.leader_case is not None and self.status in LEADER_CASE_STATUSES,
+            leader_case_proposed=self.leader_case_proposed_at is not None and self.leader_case is None
+            and self.status in LEADER_CASE_STATUSES,
+            extension_pending=self.extension_request is not None, pause_pending=self.pause_request is not None)
 
     @property
     def text(self) -> str:

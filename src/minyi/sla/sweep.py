@@ -1,61 +1,153 @@
-"""The clock's sweep (限时办结、统一督办): act on every timer that has fired. A received
-order whose stream record never came is dispatched; an order past its completion deadline
-is recorded overdue (it stays where it is); a reply nobody rated within the evaluation
-window closes the order as unevaluated. What a fired timer means in each status is the lifecycle table's."""
+"""The clock's sweep (限时办结、统一督办): act on every order whose timer has fired. A received
+order whose stream record never came is dispatched; on any other, the order's limits say
+what is due (`casework.timing.next_due`): a warning (预警, 80% of a limit), a missed limit
+(超期), a step of the escalation ladder (催办 → 催办通知书 → 督办 → 建议领导包案), the end of
+the evaluation window (closed unevaluated) or of a pause (resumed). Each is its own
+conditional write with one audit record, and announced on the bus once committed.
+
+Cost: the sweep reads the `due` index only for timers at or before `now`, and that index
+projects the whole order, so an order is read once per sweep that finds it due; nothing
+grows with the orders that are not due.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from minyi.casework import followup, shell, steps
+from minyi.casework import followup, shell, supervision, timing
 from minyi.casework.autodispatch import dispatch_received
-from minyi.casework.shell import Step
-from minyi.core import settings
-from minyi.core.errors import DomainError
-from minyi.core.observability import logger
-from minyi.dal.timers import due_timers
+from minyi.core import clock, settings
+from minyi.core.errors import Conflict, DomainError
+from minyi.core.observability import logger, metrics
+from minyi.dal import events
+from minyi.dal.timers import due_orders
+from minyi.models.clock import LIMIT_LABELS, STEP_LABELS, LadderStep, LimitKind
 from minyi.models.lifecycle import STATUSES, Command, OrderStatus, TimerAction
+from minyi.models.order import WorkOrder
 from minyi.routing.matcher import Matcher
 
-SETTINGS = settings.current
+MAX_STEPS = 48  # more than one order can have due at once (6 limits × warning, miss and 4 ladder steps)
+RETRIES = 2  # the index copy was stale, or another sweep acted first: read again and go on
+
+ContactLookup = Callable[[str], dict[str, Any] | None]
 
 
-def _act(order_id: str, command: Command, step: Step, now: datetime, actor: str) -> bool:
-    """Take a timer's step; False when there was nothing to do any more."""
-    try:
-        before = shell.load(order_id)
-        after = shell.act(order_id, command, step, actor=actor, now=now, order=before)
-    except DomainError:  # moved on since the timer was read (replied, returned, already escalated)
-        return False
-    return after.version != before.version
+def _no_contacts(unit: str) -> dict[str, Any] | None:
+    return None
 
 
 def sweep(now: datetime, matcher: Callable[[], Matcher | None], threshold: float,
-          actor: str = "sla_check") -> Counter:
-    """Act on every timer that has fired (read from the timers index, never a Scan).
-    Running it twice changes nothing the second time: each action is a conditional
-    transition that also disarms the timer it acted on. One order that fails is logged
-    and counted; it never stops the sweep from acting on the others."""
+          actor: str = "sla_check", contacts: ContactLookup = _no_contacts) -> Counter:
+    """Act on every order whose timer has fired. Running it twice, or two at once, changes
+    nothing the second time: each action is a conditional write that also records what it
+    did on the order's clock. One order that fails is logged and counted; it never stops
+    the sweep from acting on the others."""
     outcome: Counter = Counter()
-    for order_id, status in due_timers(now):
+    for fired in due_orders(now):
+        order = fired.order
+        if order is None:
+            logger.error("sweep could not read a fired order", extra={"order_id": fired.order_id,
+                                                                       "problem": fired.problem})
+            outcome["failed"] += 1
+            continue
         try:
-            action = STATUSES[status].on_timer
+            action = STATUSES[order.status].on_timer
             if action is TimerAction.DISPATCH:
-                done = dispatch_received(order_id, matcher(), now, actor, threshold)
+                done = dispatch_received(order.order_id, matcher(), now, actor, threshold)
                 outcome["dispatched_late" if done and done.status is not OrderStatus.RECEIVED else "skipped"] += 1
-            elif action is TimerAction.ESCALATE:
-                done = _act(order_id, Command.ESCALATE, steps.escalate(now), now, actor)
-                outcome["escalated" if done else "skipped"] += 1
-            elif action is TimerAction.CLOSE_UNEVALUATED:
-                step = followup.close_unevaluated(now, SETTINGS().evaluation_window_days,
-                                                  SETTINGS().unevaluated_counts_satisfied)
-                outcome["closed_unevaluated" if _act(order_id, Command.CLOSE_UNEVALUATED, step, now, actor)
-                        else "skipped"] += 1
+            elif action is TimerAction.CLOCK:
+                outcome.update(run_clock(order, now, actor, contacts))
             else:
                 outcome["skipped"] += 1
         except Exception:
-            logger.exception("sweep could not act on an order", extra={"order_id": order_id, "status": status})
+            logger.exception("sweep could not act on an order", extra={"order_id": order.order_id,
+                                                                        "status": order.status.value})
             outcome["failed"] += 1
     return outcome
+
+
+def _step_for(order: WorkOrder, due: tuple, now: datetime, actor: str):
+    _, kind, what = due
+    if what == "resume":
+        return Command.RESUME, supervision.resume(actor, now, automatic=True)
+    if kind is LimitKind.EVALUATION and what == "miss":
+        current = settings.current()
+        return Command.CLOSE_UNEVALUATED, followup.close_unevaluated(now, current.evaluation_window_days,
+                                                                     current.unevaluated_counts_satisfied)
+    return Command.ESCALATE, supervision.clock_step(now, timing.rules())
+
+
+def run_clock(order: WorkOrder, now: datetime, actor: str, contacts: ContactLookup = _no_contacts) -> Counter:
+    """Take, one by one, everything due on this order by `now`."""
+    done: Counter = Counter()
+    retries = RETRIES
+    for _ in range(MAX_STEPS):
+        due = timing.next_due(order, now)
+        if due is None or due[0] > now:
+            break
+        command, step = _step_for(order, due, now, actor)
+        try:
+            after = shell.act(order.order_id, command, step, actor=actor, now=now, order=order)
+        except Conflict:
+            if retries == 0:
+                done["skipped"] += 1
+                break
+            retries -= 1
+            order = shell.load(order.order_id)  # stale index copy, or another sweep was first
+            continue
+        except DomainError:  # moved on since it was read (replied, returned, resumed)
+            done["skipped"] += 1
+            break
+        if after.version == order.version:
+            done["skipped"] += 1
+            break
+        done[_counted(due)] += 1
+        _announce(order, after, due, contacts)
+        order = after
+    return done
+
+
+def _counted(due: tuple) -> str:
+    _, kind, what = due
+    if what == "resume":
+        return "resumed"
+    if kind is LimitKind.EVALUATION and what == "miss":
+        return "closed_unevaluated"
+    return {"warn": "warned", "miss": "missed", "step": "escalated"}[what]
+
+
+def _announce(before: WorkOrder, after: WorkOrder, due: tuple, contacts: ContactLookup) -> None:
+    """The event of a warning or a ladder step, once its write is committed. A failed put is
+    logged and counted, never undoes the step (the order's audit trail holds it)."""
+    _, kind, what = due
+    if what not in ("warn", "step") or kind is None:
+        if what == "miss":
+            metrics.add_metric(name=f"DeadlineMissed_{kind.value}", unit="Count", value=1)
+        return
+    limit = after.deadlines[kind]
+    department = after.department if kind is not LimitKind.OPINION else limit.party
+    detail: dict[str, Any] = {
+        "order_id": after.order_id, "version": after.version, "limit": kind.value, "limit_label": LIMIT_LABELS[kind],
+        "due_at": clock.iso(limit.due), "department": department, "party": limit.party, "title": after.title,
+        "urgent": after.urgent, "contacts": contacts(department) if department else None,
+    }
+    if what == "warn":
+        detail_type = "DeadlineApproaching"
+        detail["warn_at"] = clock.iso(limit.warn_at)
+    else:
+        detail_type = "DeadlineEscalated"
+        rung = limit.steps[-1].step
+        detail |= {"step": rung.value, "step_label": STEP_LABELS[rung], "missed_at": clock.iso(limit.missed_at)
+                   if limit.missed_at else None,
+                   "next_step": limit.next_step.value if limit.next_step else None,
+                   "leader_case_proposed": rung is LadderStep.PROPOSE_LEADER_CASE}
+        metrics.add_metric(name=f"Escalation_{rung.value}", unit="Count", value=1)
+    try:
+        events.clock_event(detail_type, detail)
+    except Exception:
+        logger.exception("a clock event was not put on the bus", extra={"order_id": after.order_id,
+                                                                        "detail_type": detail_type})
+        metrics.add_metric(name="ClockEventsFailed", unit="Count", value=1)

@@ -21,3 +21,17 @@ def is_working_day(day: date) -> bool:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:  # chinesecalendar's answer for a year it has no data for
         return day.weekday() < 5
+
+
+@functools.lru_cache(maxsize=256)
+def _package_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def is_certain(day: date) -> bool:
+    """True when the calendar knows the year's holidays (not the Mon–Fri guess)."""
+    return _package_covers(day.year)
