@@ -177,6 +177,8 @@ def parse_rows(rows: list[list[Any]]) -> tuple[Liaison, ...]:
             problem("unit", why)
         elif unit in seen:
             problem("unit", f"duplicate unit, first on row {seen[unit]}")
+        else:  # even a row with other problems: its unit is taken
+            seen[unit] = number
         for person, who in (("leader", "分管领导"), ("liaison", "联络员")):
             name, title, phone = (cells.get(f"{person}_{part}", "") for part in ("name", "title", "phone"))
             if not (name or title or phone):
@@ -197,7 +199,6 @@ def parse_rows(rows: list[list[Any]]) -> tuple[Liaison, ...]:
         if row_problems:
             problems += row_problems
             continue
-        seen[unit] = number
         people = {field: cells.get(field) or None for field in CHINESE if field != "unit"}
         people["leader_phone"] = people["leader_phone"] and people["leader_phone"].replace(" ", "")
         people["liaison_phone"] = people["liaison_phone"] and people["liaison_phone"].replace(" ", "")
