@@ -222,3 +222,30 @@ def test_no_liaison_phone_reaches_the_log(aws, monkeypatch):
     phones = [u.liaison_phone for u in store.load().units if u.liaison_phone] + \
              [u.leader_phone for u in store.load().units if u.leader_phone]
     assert phones and not [p for p in phones if p in stream.getvalue() or p[-7:] in stream.getvalue()]
+
+
+def test_the_command_line_imports_shows_and_prints_each_problem_by_row_and_column(aws, tmp_path, capsys):
+    from minyi.entrypoints import cli
+
+    # Given the county's form saved as a file
+    good = tmp_path / "附件2.csv"
+    good.write_text("\ufeff" + liaisons.sample_csv(), encoding="utf-8")
+    # When an operator imports it, naming who they are
+    assert cli.main(["liaisons", "import", str(good), "--by", "王主任"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["version"], printed["units"], printed["created_by"]) == (1, 12, "王主任")
+    assert "区交通运输局" in printed["gaps"]
+    # Then `show` prints the table in force
+    assert cli.main(["liaisons", "show"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["version"] == 1 and shown["units"][1]["liaison"]["phone"] == "0797-4441201"
+    # When a broken file is imported, Then each problem is a line naming row and column, the exit is not 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SECOND.replace("13800000201", "电话"), encoding="utf-8")
+    assert cli.main(["liaisons", "import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "row 3, 联络员联系电话: not a phone number" in err
+    assert store.pointer()[0] == 1
+    # And the shipped sample imports as the local stack seeds it
+    assert cli.main(["liaisons", "import", "--sample"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 2
