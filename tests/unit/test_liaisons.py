@@ -186,3 +186,12 @@ def test_csv_quoting_and_row_numbers_follow_the_spreadsheet():
     with pytest.raises(ValidationFailed) as caught:
         liaisons.parse_csv(out.getvalue())
     assert [(p["row"], p["column"]) for p in caught.value.details] == [(3, "分管领导联系电话")]
+
+
+def test_the_english_csv_names_its_own_columns_in_problems():
+    text = ("unit,leader,leader_title,leader_phone,liaison,liaison_title\n"
+            "区住建局,王五,副局长,13800000002,赵六,办公室副主任\n")
+    assert problems_of(text) == {(1, "liaison_phone")}
+    text = ("unit,leader,leader_title,leader_phone,liaison,liaison_title,liaison_phone\n"
+            "区住建局,,副局长,13800000002,赵六,办公室副主任,13800000102\n")
+    assert problems_of(text) == {(2, "leader")}

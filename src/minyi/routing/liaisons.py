@@ -41,6 +41,7 @@ CHINESE = {"unit": "单位",
 ENGLISH = {"unit": "unit", "leader": "leader_name", "leader_name": "leader_name", "leader_title": "leader_title",
            "leader_phone": "leader_phone", "liaison": "liaison_name", "liaison_name": "liaison_name",
            "liaison_title": "liaison_title", "liaison_phone": "liaison_phone"}
+ENGLISH_LABELS = {"leader_name": "leader", "liaison_name": "liaison"}  # as the English header names them
 REQUIRED = ("unit", "leader_name", "leader_phone", "liaison_name", "liaison_phone")
 UNIT_HEADERS = {"单位", "责任单位", "单位名称", "责任单位名称", "部门", "部门名称", "承办单位", "单位(部门)"}
 PHONE_WORDS = ("电话", "手机", "联系方式")
@@ -65,6 +66,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list[di
     """(field -> column index, field -> the name problems use, problems) of a header row."""
     names = [_header(cell) for cell in header]
     english = "unit" in names
+    labels = {field: (ENGLISH_LABELS.get(field, field) if english else CHINESE[field]) for field in CHINESE}
     found: dict[str, int] = {}
     problems: list[dict] = []
     owner: str | None = None  # the person (leader / liaison) whose 职务 and 电话 follow
@@ -72,7 +74,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list[di
     def claim(field: str, index: int) -> None:
         if field in found:
             problems.append({"row": 0, "column": header[index] or field,
-                             "problem": f"a second column for {CHINESE[field]}"})
+                             "problem": f"a second column for {labels[field]}"})
         else:
             found[field] = index
 
@@ -105,7 +107,6 @@ def _columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list[di
                              "problem": "comes before 分管领导 and 联络员: whose is it?"})
             continue
         claim(f"{owner}_{field}", index)
-    labels = {field: (field if english else CHINESE[field]) for field in CHINESE}
     return found, labels, problems
 
 
