@@ -471,6 +471,9 @@ class LocalStack:
         minyi = Path(sys.executable).with_name("minyi")
         subprocess.run([str(minyi), "duty-list", "import", "--county"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
+        # the liaison table (联络员名单) the clock names whom to call from: the sample 附件2
+        subprocess.run([str(minyi), "liaisons", "import", "--sample", "--by", "local-stack"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
 
     def seed_channels(self) -> None:
         """Dev secrets for every registry channel in SSM (as operators would put them),

@@ -1,5 +1,5 @@
 """Staff API: the centre's queues and a department's orders, manual dispatch, returns,
-reviews, disputes and the duty list's administration. A Chalice app used directly as
+reviews, disputes, the duty list's and the liaison table's administration. A Chalice app used directly as
 the Lambda handler (Handler: app.app), every route behind the API's Cognito authorizer:
 each view gets who is calling from the verified token's claims, and `minyi.casework`
 decides what that person may see and do."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from minyi.casework import duty_admin, loop, staff
+from minyi.casework import duty_admin, liaison_admin, loop, staff
 from minyi.core import clock, settings
 from minyi.core.errors import ValidationFailed
 from minyi.core.jsonbody import media_type, parse_model
@@ -198,3 +198,19 @@ def export_duty_list(identity: StaffIdentity) -> Response:
 @app.staff_route("/duty-list/rollback", methods=["POST"])
 def rollback_duty_list(identity: StaffIdentity) -> Response:
     return json_response(duty_admin.rollback(identity, _body(RollbackRequest)))
+
+
+# ------------------------------------------------------------------ liaison table (联络员名单, 附件2)
+@app.staff_route("/liaisons", methods=["GET"])
+def get_liaisons(identity: StaffIdentity) -> Response:
+    return json_response(liaison_admin.table(identity, duty_list.get()))
+
+
+@app.staff_route("/liaisons", methods=["POST"], content_types=UPLOAD_TYPES)
+def import_liaisons(identity: StaffIdentity) -> Response:
+    content_type = media_type(app.headers())
+    filename = app.query().get("filename") or ("liaisons.xlsx" if content_type == XLSX else "liaisons.csv")
+    if content_type == XLSX and not filename.lower().endswith(".xlsx"):
+        filename += ".xlsx"
+    answer = liaison_admin.import_file(identity, filename, app.current_request.raw_body or b"", duty_list.get())
+    return json_response(answer, 201)

@@ -5,6 +5,9 @@
   minyi duty-list versions               every version, and the one in force
   minyi duty-list rollback VERSION       put an earlier version back in force
   minyi duty-list show                   print the version in force
+  minyi liaisons import FILE|--sample [--by NAME]   validate a liaison table (联络员名单, CSV or xlsx), store
+                                         a new version in force
+  minyi liaisons show                    the table in force, and the units with no liaison
   minyi channel post CHANNEL FILE        sign FILE with the channel's secret and post it (local stack)
   minyi channel evaluate CHANNEL FILE    the same with a citizen's evaluation (samples/channels/evaluations/)
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
@@ -60,6 +63,33 @@ def _duty_list(args: argparse.Namespace) -> int:
     except DomainError as error:
         print(json.dumps(error.to_body(), ensure_ascii=False, indent=2), file=sys.stderr)
         return 2
+    return 0
+
+
+def _liaisons(args: argparse.Namespace) -> int:
+    from minyi.casework import liaison_admin
+    from minyi.dal import duty_list as duty_store
+    from minyi.dal import liaisons as store
+    from minyi.routing import liaisons
+
+    try:
+        if args.action == "import":
+            if args.sample:
+                table = liaisons.import_file("liaisons.sample.csv", liaisons.sample_csv().encode("utf-8"), args.by)
+            else:
+                table = liaisons.import_file(Path(args.file).name, Path(args.file).read_bytes(), actor=args.by)
+        else:
+            table = store.load()
+    except DomainError as error:
+        for problem in error.details:  # one line a problem, as a person fixes the file
+            print(f"row {problem.get('row')}, {problem.get('column') or '-'}: {problem.get('problem')}",
+                  file=sys.stderr)
+        print(error.message, file=sys.stderr)
+        return 2
+    answer = liaison_admin.summary(table, duty_store.load())
+    if args.action == "import":  # what the import did, not the whole table again
+        answer = {**answer, "units": len(answer["units"])}
+    print(json.dumps(answer, ensure_ascii=False, indent=2 if args.action == "show" else None))
     return 0
 
 
@@ -223,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     duty.add_argument("--county", action="store_true",
                       help="import the complete duty list of a Ganxian-like county shipped with minyi (517 matters)")
     duty.add_argument("--actor", default="cli")
+    liaison = commands.add_parser("liaisons", help="the liaison table (联络员名单, 附件2) of the responsible units")
+    liaison.add_argument("action", choices=["import", "show"])
+    liaison.add_argument("file", nargs="?", help="import: a .csv or .xlsx file")
+    liaison.add_argument("--sample", action="store_true", help="import the sample table shipped with minyi")
+    liaison.add_argument("--by", default="cli", help="who imports it (kept with the version)")
     chan = commands.add_parser("channel", help="channel webhooks: sign, post, configure")
     chan.add_argument("action", choices=["post", "evaluate", "headers", "configure"])
     chan.add_argument("channel")
@@ -263,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "add" and not args.role:
             parser.error("staff add needs --role")
         return _staff(args)
+    if args.command == "liaisons":
+        if args.action == "import" and not (args.file or args.sample):
+            parser.error("liaisons import needs FILE or --sample")
+        return _liaisons(args)
     if args.command == "duty-list":
         if args.action == "import" and not (args.file or args.sample or args.county):
             parser.error("duty-list import needs FILE, --sample or --county")
