@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from minyi.casework import duty_admin, liaison_admin, loop, staff
+from minyi.casework import clock_desk, duty_admin, liaison_admin, loop, staff
 from minyi.core import clock, settings
 from minyi.core.errors import ValidationFailed
 from minyi.core.jsonbody import media_type, parse_model
@@ -23,9 +23,15 @@ from minyi.models.staff import (
     DecisionRequest,
     DisputeRequest,
     EvaluationRequest,
+    ExtensionRequestBody,
+    ExtensionReviewRequest,
     InboxFilter,
+    InstructionRequest,
+    LeaderCaseRequest,
     ManualDispatch,
     OpinionRequest,
+    PauseRequestBody,
+    PauseReviewRequest,
     ReopenRequest,
     ReplyRequest,
     ReplyReviewRequest,
@@ -166,6 +172,54 @@ def close(identity: StaffIdentity, order_id: str) -> Response:
 def joint_meeting_decision(identity: StaffIdentity, order_id: str) -> Response:
     staff.may(identity, Command.DECIDE)
     return json_response(loop.decide(identity, order_id, _body(DecisionRequest), duty_list.matcher, clock.now()))
+
+
+# ------------------------------------------------------------------ the clock (延期、挂起、领导包案)
+@app.staff_route("/orders/{order_id}/extension", methods=["POST"])
+def extension(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.EXTEND)
+    answer = clock_desk.request_extension(identity, order_id, _body(ExtensionRequestBody), clock.now())
+    metrics.add_metric(name="ExtensionsRequested", unit="Count", value=1)
+    return json_response(answer)
+
+
+@app.staff_route("/orders/{order_id}/extension-review", methods=["POST"])
+def extension_review(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.REVIEW_EXTENSION)
+    return json_response(clock_desk.review_extension(identity, order_id, _body(ExtensionReviewRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/pause", methods=["POST"])
+def pause(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.PAUSE)
+    return json_response(clock_desk.request_pause(identity, order_id, _body(PauseRequestBody), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/pause-review", methods=["POST"])
+def pause_review(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.REVIEW_PAUSE)
+    return json_response(clock_desk.review_pause(identity, order_id, _body(PauseReviewRequest), clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/resume", methods=["POST"])
+def resume(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.RESUME)
+    _empty_or(SignRequest)  # says nothing
+    return json_response(clock_desk.resume(identity, order_id, clock.now()))
+
+
+@app.staff_route("/orders/{order_id}/leader-case", methods=["POST"])
+def leader_case(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.LEADER_CASE)
+    answer = clock_desk.assign_leader_case(identity, order_id, _body(LeaderCaseRequest), clock.now())
+    metrics.add_metric(name="LeaderCases", unit="Count", value=1)
+    return json_response(answer)
+
+
+@app.staff_route("/orders/{order_id}/instructions", methods=["POST"])
+def instructions(identity: StaffIdentity, order_id: str) -> Response:
+    staff.may(identity, Command.INSTRUCT)
+    return json_response(clock_desk.instruct(identity, order_id, _body(InstructionRequest), clock.now()), 201)
 
 
 # ------------------------------------------------------------------ duty list (职责清单)

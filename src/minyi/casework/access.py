@@ -49,6 +49,8 @@ def parties(identity: StaffIdentity, order: WorkOrder) -> frozenset[Party]:
         found.add(Party.CENTRE)
     if Role.LEADER in identity.roles:
         found.add(Party.LEADER)
+        if order.leader_case is not None and order.leader_case.leader == identity.username:
+            found.add(Party.CASE_LEADER)  # 领导包案: the leader the case names
     if Role.DEPARTMENT in identity.roles and identity.department:
         if identity.department == order.department:
             found.add(Party.LEAD)

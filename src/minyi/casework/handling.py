@@ -47,7 +47,8 @@ def opinion(department: str, text: str, by: str, now: datetime) -> Step:
     """协办意见 of a co-handling department, for the lead department to read."""
     def step(order: WorkOrder) -> Outcome:
         record = Opinion(department=department, text=text, by=by, at=now)
-        return Outcome(order, {"department": department}, keep_timer=True,
+        given = order.opinions_from if department in order.opinions_from else [*order.opinions_from, department]
+        return Outcome(order.model_copy(update={"opinions_from": given}), {"department": department}, keep_timer=True,
                        records=((Record.OPINION, f"{department}#{_key(now)}", record),))
     return step
 

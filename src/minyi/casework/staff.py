@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from minyi.casework import access, loop, shell, steps
+from minyi.casework import access, clock_desk, loop, shell, steps
 from minyi.channels.registry import registry
 from minyi.core import clock
 from minyi.core.errors import Conflict, NotFound, ValidationFailed
@@ -18,7 +18,7 @@ from minyi.dal import audit, listings
 from minyi.dal import orders as store
 from minyi.models import lifecycle
 from minyi.models.identity import Role, StaffIdentity
-from minyi.models.lifecycle import QUEUES, STATUSES, Command, OrderStatus
+from minyi.models.lifecycle import CLOCK_QUEUES, LEADER_CASES_QUEUE, QUEUES, STATUSES, Command, OrderStatus
 from minyi.models.listing import OrderListing
 from minyi.models.order import WorkOrder
 from minyi.models.staff import DisputeRequest, InboxFilter, ManualDispatch, ReturnRequest, ReviewDecision
@@ -72,9 +72,11 @@ def queue(identity: StaffIdentity, name: str, limit: int = MAX_LIST, cursor: str
         if name != REVIEW_QUEUE or not reviewed:
             identity.require(Role.CENTRE, Role.LEADER)
         channels = reviewed
-    if name not in QUEUES:
-        raise NotFound(f"no queue {name}; queues are {', '.join(QUEUES)}")
-    page = listings.queue(name, limit, cursor, channels)
+    if name not in QUEUES and name not in CLOCK_QUEUES:
+        raise NotFound(f"no queue {name}; queues are {', '.join([*QUEUES, *CLOCK_QUEUES])}")
+    # 领导包案: a leader reads their own cases; the centre reads every leader's
+    leader = identity.username if name == LEADER_CASES_QUEUE and Role.CENTRE not in identity.roles else None
+    page = listings.queue(name, limit, cursor, channels, leader)
     return {"queue": name, "orders": [
         {"order_id": o.order_id, "status": o.status.value, "department": o.department, "title": o.title,
          "channel": o.channel, "received_at": _when(o.received_at), "confidence": o.match_score}
@@ -160,6 +162,7 @@ def order_detail(identity: StaffIdentity, order_id: str) -> dict[str, Any]:
     return {
         "order": order.model_dump(mode="json"),
         "status_label": STATUSES[order.status].label,
+        **clock_desk.clock_view(order),
         **loop.handling_records(identity, order),
         "audit": [{"action": e.action, "actor": e.actor, "at": clock.iso(e.at), "from": e.from_status,
                    "to": e.to_status, **({"detail": e.detail} if e.detail else {})}

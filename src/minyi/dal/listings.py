@@ -62,11 +62,13 @@ def _listing(item: OrderRecord) -> OrderListing:
 
 
 def queue(name: str, limit: int, cursor: str | None = None,
-          channels: tuple[str, ...] | None = None) -> Page[OrderListing]:
+          channels: tuple[str, ...] | None = None, leader: str | None = None) -> Page[OrderListing]:
     """Orders waiting in a queue, oldest first (the index projects no personal data);
-    only those of `channels` when given."""
+    only those of `channels`, or of one leader's cases, when given."""
     start = _decode(cursor, "queue", name, "received_at")
     condition = OrderRecord.channel.is_in(*channels) if channels else None
+    if leader is not None:
+        condition = OrderRecord.case_leader == leader
     results = OrderRecord.queues.query(name, limit=limit, last_evaluated_key=start, filter_condition=condition)
     items = [_listing(item) for item in results]
     return Page[OrderListing](items=items, next_cursor=_encode(results.last_evaluated_key))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import ValidationFailed
+from minyi.models.clock import PauseReason
 from minyi.models.handling import ContactMethod
 from minyi.models.lifecycle import OrderStatus
 from minyi.models.order import NO_CONTROL, CloseReason, ReplyResult, ReturnReason, Satisfaction
@@ -241,3 +242,65 @@ def _moment(text: str) -> datetime | None:
     if moment is None or not 2000 <= moment.year <= 2100:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+# ------------------------------------------------------------------ the clock (延期、挂起、领导包案)
+def _moment_in_range(value: datetime) -> datetime:
+    """A time a person sets: Asia/Shanghai when no zone is given, between 2000 and 2100."""
+    value = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    try:
+        if not (datetime(2000, 1, 1, tzinfo=SHANGHAI) <= value <= datetime(2100, 1, 1, tzinfo=SHANGHAI)):
+            raise ValueError("a time between 2000 and 2100")
+    except OverflowError:
+        raise ValueError("a time between 2000 and 2100") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128,
+                                            pattern=r"^[\w.@+\-]+$")]
+
+
+class ExtensionRequestBody(_Payload):
+    """延期申请: how many working days more, and why."""
+
+    days: int = Field(ge=1, le=60, strict=True)
+    reason: Reason
+
+
+class ExtensionReviewRequest(_Payload):
+    """The centre's decision on an extension request; it may change the days, and allow the
+    order more extensions than the county's number."""
+
+    decision: Literal["approve", "reject"]
+    days: int | None = Field(default=None, ge=1, le=60, strict=True)
+    note: Reason | None = None
+    grant_more: int = Field(default=0, ge=0, le=5, strict=True)
+
+
+class PauseRequestBody(_Payload):
+    """挂起申请: why, and optionally until when (then it resumes by itself)."""
+
+    reason: PauseReason
+    text: Reason | None = None
+    until: Moment | None = None
+
+
+class PauseReviewRequest(_Payload):
+    decision: Literal["approve", "reject"]
+    note: Reason | None = None
+
+
+class LeaderCaseRequest(_Payload):
+    """领导包案: the leader (a `leader` user's name) and the leader's deadline."""
+
+    leader: Username
+    due: Moment
+    note: Reason | None = None
+
+
+class InstructionRequest(_Payload):
+    """领导批示, and optionally the leader's new deadline."""
+
+    text: Reason
+    due: Moment | None = None

@@ -27,6 +27,7 @@ from minyi.dal.timers import due_orders
 from minyi.models.clock import LIMIT_LABELS, STEP_LABELS, LadderStep, LimitKind
 from minyi.models.lifecycle import STATUSES, Command, OrderStatus, TimerAction
 from minyi.models.order import WorkOrder
+from minyi.routing.liaisons import contact_of
 from minyi.routing.matcher import Matcher
 
 MAX_STEPS = 48  # more than one order can have due at once (6 limits × warning, miss and 4 ladder steps)
@@ -35,12 +36,8 @@ RETRIES = 2  # the index copy was stale, or another sweep acted first: read agai
 ContactLookup = Callable[[str], dict[str, Any] | None]
 
 
-def _no_contacts(unit: str) -> dict[str, Any] | None:
-    return None
-
-
 def sweep(now: datetime, matcher: Callable[[], Matcher | None], threshold: float,
-          actor: str = "sla_check", contacts: ContactLookup = _no_contacts) -> Counter:
+          actor: str = "sla_check", contacts: ContactLookup = contact_of) -> Counter:
     """Act on every order whose timer has fired. Running it twice, or two at once, changes
     nothing the second time: each action is a conditional write that also records what it
     did on the order's clock. One order that fails is logged and counted; it never stops
@@ -80,7 +77,7 @@ def _step_for(order: WorkOrder, due: tuple, now: datetime, actor: str):
     return Command.ESCALATE, supervision.clock_step(now, timing.rules())
 
 
-def run_clock(order: WorkOrder, now: datetime, actor: str, contacts: ContactLookup = _no_contacts) -> Counter:
+def run_clock(order: WorkOrder, now: datetime, actor: str, contacts: ContactLookup = contact_of) -> Counter:
     """Take, one by one, everything due on this order by `now`."""
     done: Counter = Counter()
     retries = RETRIES
@@ -128,11 +125,17 @@ def _announce(before: WorkOrder, after: WorkOrder, due: tuple, contacts: Contact
             metrics.add_metric(name=f"DeadlineMissed_{kind.value}", unit="Count", value=1)
         return
     limit = after.deadlines[kind]
-    department = after.department if kind is not LimitKind.OPINION else limit.party
+    # who is chased: the lead department, or the co-handlers whose opinion is missing, or the reviewer
+    if kind is LimitKind.OPINION:
+        units = [d for d in after.co_departments if d != after.department and d not in after.opinions_from]
+    elif kind is LimitKind.EVALUATION:
+        units = []  # the centre's own follow-up
+    else:
+        units = [limit.party or after.department or ""]
     detail: dict[str, Any] = {
         "order_id": after.order_id, "version": after.version, "limit": kind.value, "limit_label": LIMIT_LABELS[kind],
-        "due_at": clock.iso(limit.due), "department": department, "party": limit.party, "title": after.title,
-        "urgent": after.urgent, "contacts": contacts(department) if department else None,
+        "due_at": clock.iso(limit.due), "department": after.department, "units": units, "title": after.title,
+        "urgent": after.urgent, "contacts": [contacts(unit) for unit in units if unit],
     }
     if what == "warn":
         detail_type = "DeadlineApproaching"
