@@ -52,6 +52,8 @@ class Settings(BaseModel):
 
     channel_config_cache_seconds: int = Field(default=300, ge=0, le=3600)
     duty_list_cache_seconds: float = Field(default=60, ge=0, le=3600)
+    # the county's calendar supplement (放假、调休) per warm container: how long before it is read again
+    calendar_cache_seconds: float = Field(default=60, ge=0, le=3600)
     # presigned download links live at most 15 minutes
     report_url_seconds: int = Field(default=900, ge=60, le=900)
     reply_retry_delays: RetryDelays = (10, 60, 300, 900)
