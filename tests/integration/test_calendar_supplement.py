@@ -9,6 +9,8 @@ import json
 from datetime import date, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from minyi.core import clock
 from minyi.core.clock import SHANGHAI
@@ -255,3 +257,32 @@ def test_the_cli_with_a_year_stores_only_that_year(aws, tmp_path, capsys):
     path.write_text("date,kind,name\n2028-01-01,holiday,元旦\n", encoding="utf-8")
     assert cli.main(["calendar", "import", str(path), "--year", "2027"]) != 0
     assert "row 2, column date" in capsys.readouterr().err and calendar_items() == []
+
+
+# ------------------------------------------------------------------ generated bad input
+KINDS = st.one_of(st.sampled_from(["holiday", "workday", "放假", ""]), st.text(max_size=5))
+DAY = st.fixed_dictionaries({"date": st.one_of(st.dates().map(str), st.text(max_size=12), st.integers(), st.none()),
+                             "kind": KINDS,
+                             "name": st.one_of(st.text(max_size=25), st.integers())})
+BODIES = st.one_of(
+    st.fixed_dictionaries({"days": st.lists(st.one_of(DAY, st.integers(), st.text(max_size=5)), max_size=6)}),
+    st.dictionaries(st.text(max_size=6), st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                                                      lambda inner: st.lists(inner, max_size=3), max_leaves=6),
+                    max_size=3).map(lambda d: json.dumps(d)),
+    st.binary(max_size=60))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(year=st.one_of(st.just("2027"), st.text(alphabet="0123456789+-abc", min_size=1, max_size=6)), body=BODIES,
+       content_type=st.sampled_from(["application/json", "application/json; charset=utf-8", "text/csv"]))
+def test_generated_input_is_answered_4xx_or_stored_whole_never_5xx(aws, year, body, content_type):
+    raw = json.dumps(body, ensure_ascii=False) if isinstance(body, dict) else body
+    before = calendar_items()
+    status, answer, _ = staff("PUT", f"/calendar/{year}", CENTRE, raw=raw, headers={"Content-Type": content_type})
+    assert status == 200 or 400 <= status < 500, (status, answer)
+    if status == 200:  # valid after all: the year is stored whole, as its next version
+        assert answer["version"] >= 1 and len(answer["days"]) == len(body["days"])
+    else:
+        assert isinstance(answer["error"]["code"], str)
+        assert calendar_items() == before
