@@ -99,7 +99,23 @@ def provisioned_account() -> Iterator[Provisioned]:
         for channel_id in registry():
             channel_config.put_config(channel_id, channel_config.ChannelConfig(
                 secret=channel_secret(channel_id), api_keys=(OPEN311_KEY,) if channel_id == "open311" else ()))
-        yield provisioned
+        try:
+            yield provisioned
+        finally:
+            _account.pop("provisioned", None)
+
+
+@pytest.fixture(autouse=True)
+def _calendar_supplement() -> Iterator[None]:
+    """Outside an AWS account (a unit test) the county calendar has no supplement: no test
+    reaches for a real table. An account (`aws`, `provisioned_account`) reads its own."""
+    from minyi.timelimits import calendar
+
+    if "provisioned" not in _account:  # a module's account (set up before this) keeps its own
+        calendar.reset(load=lambda: calendar.EMPTY)
+    yield
+    if "provisioned" not in _account:
+        calendar.reset(load=lambda: calendar.EMPTY)
 
 
 @pytest.fixture
@@ -113,8 +129,12 @@ _loaded: dict[str, ModuleType] = {}
 
 def _fresh_containers() -> None:
     """A fresh account is a fresh deployment: no warm container keeps what it cached
-    (duty-list versions restart at 1 in every test's account)."""
+    (duty-list versions restart at 1 in every test's account), and the calendar supplement
+    is read from this account."""
     _loaded.clear()
+    from minyi.timelimits import calendar
+
+    calendar.reset()
 
 
 def load_handler_module(logical_id: str) -> ModuleType:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from minyi.casework import clock_desk, duty_admin, liaison_admin, loop, staff
+from minyi.casework import calendar_admin, clock_desk, duty_admin, liaison_admin, loop, staff
 from minyi.core import clock, settings
 from minyi.core.errors import ValidationFailed
 from minyi.core.jsonbody import media_type, parse_model
@@ -268,3 +268,20 @@ def import_liaisons(identity: StaffIdentity) -> Response:
         filename += ".xlsx"
     answer = liaison_admin.import_file(identity, filename, app.current_request.raw_body or b"", duty_list.get())
     return json_response(answer, 201)
+# ------------------------------------------------------------------ calendar supplement (节假日补充)
+# API Gateway matches the literal /calendar/coverage before /calendar/{year}; so does the
+# local stack, by the template's order, where CalendarCoverage comes first
+@app.staff_route("/calendar/coverage", methods=["GET"])
+def calendar_coverage(identity: StaffIdentity) -> Response:
+    return json_response(calendar_admin.coverage(identity, clock.now()))
+
+
+@app.staff_route("/calendar/{year}", methods=["GET"])
+def get_calendar(identity: StaffIdentity, year: str) -> Response:
+    return json_response(calendar_admin.read_year(identity, year))
+
+
+@app.staff_route("/calendar/{year}", methods=["PUT"], content_types=["application/json", *UPLOAD_TYPES])
+def put_calendar(identity: StaffIdentity, year: str) -> Response:
+    return json_response(calendar_admin.store_year(identity, year, media_type(app.headers()),
+                                                   app.current_request.raw_body))

@@ -140,7 +140,7 @@ def test_csv_is_excel_ready_utf8_with_bom_and_chinese_headers():
     # the columns follow the lifecycle table, status by status
     assert lines[0] == ("部门,待分拨,待人工分拨,已并单,派发待签收,已签收·办理中,已挂起,退单待审,联席会议,区长热线日,"
                         "办结待审,待回访评价,不满意待研判,已办结,合计,超期件数")
-    assert lines[1] == "区城管局,0,0,0,2,1,0,0,0,0,0,0,0,3,1"
+    assert lines[1] == "区城管局,0,0,0,2,1,0,0,0,0,0,0,0,0,3,1"
     assert lines[-1].startswith("合计,")
     now = datetime(2026, 11, 26, tzinfo=SHANGHAI)
     report = Report(report_id="R1", period="2026-11", status=ReportStatus.READY, requested_at=now,

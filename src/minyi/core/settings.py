@@ -52,6 +52,9 @@ class Settings(BaseModel):
 
     channel_config_cache_seconds: int = Field(default=300, ge=0, le=3600)
     duty_list_cache_seconds: float = Field(default=60, ge=0, le=3600)
+    # the county's calendar supplement (放假、调休) and departments' office hours, per warm container:
+    # how long before they are read again
+    calendar_cache_seconds: float = Field(default=60, ge=0, le=3600)
     # presigned download links live at most 15 minutes
     report_url_seconds: int = Field(default=900, ge=60, le=900)
     reply_retry_delays: RetryDelays = (10, 60, 300, 900)
@@ -84,8 +87,6 @@ class Settings(BaseModel):
     # 延期: extensions per order unless the centre grants more, and the most days a department may ask
     max_extensions: int = Field(default=1, ge=0, le=10)
     max_extension_days: int = Field(default=5, ge=1, le=60)
-    # the department's office hours and the calendar supplement are cached per warm container
-    calendar_cache_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 _current: Settings | None = None

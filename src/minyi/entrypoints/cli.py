@@ -13,6 +13,10 @@
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply and status URLs to SSM (operators)
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
+  minyi calendar import FILE [--year Y] [--by NAME]
+                                         store the county's holidays and swapped working days (CSV or
+                                         xlsx: date,kind,name or 日期,类型,名称), year by year
+  minyi calendar show YEAR               a year's stored days, version and coverage
   minyi roster on-call DAY HANDLER PHONE  the rapid-handling team's on-call handler of a duty day
   minyi roster hours DEPT 08:30-12:00,14:30-18:00   a department's office hours
   minyi staff add USER --role centre|leader|department [--department D] [--password P]
@@ -90,6 +94,40 @@ def _liaisons(args: argparse.Namespace) -> int:
     if args.action == "import":  # what the import did, not the whole table again
         answer = {**answer, "units": len(answer["units"])}
     print(json.dumps(answer, ensure_ascii=False, indent=2 if args.action == "show" else None))
+    return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from minyi.dal import calendar as store
+    from minyi.models.calendar import CalendarYear, year_of
+    from minyi.timelimits import calendar, calendar_file
+
+    try:
+        if args.action == "import":
+            year = year_of(args.year) if args.year is not None else None
+            path = Path(args.target)
+            days = calendar_file.parse_file(path.name, path.read_bytes(), year)
+            stored = store.save_years(days, actor=args.by, source=path.name)
+            print(json.dumps({"stored": [{"year": y.year, "version": y.version, "days": len(y.days),
+                                          "coverage": calendar.coverage(y.year, calendar.Supplement.of(stored))}
+                                         for y in stored]}, ensure_ascii=False))
+        else:
+            year = year_of(args.target)
+            supplement = calendar.Supplement.of(store.load_all())
+            stored = supplement.years.get(year) or CalendarYear(year=year)
+            print(json.dumps({"year": year, "version": stored.version or None, "updated_at": stored.updated_at,
+                              "updated_by": stored.updated_by, "coverage": calendar.coverage(year, supplement),
+                              "days": [d.model_dump(mode="json") for d in stored.days]},
+                             ensure_ascii=False, indent=2))
+    except DomainError as error:
+        print(f"calendar {args.action}: {error.message}", file=sys.stderr)
+        for problem in error.details:
+            where = f"row {problem['row']}, " if "row" in problem else ""
+            print(f"  {where}column {problem.get('field') or '-'}: {problem['problem']}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"calendar {args.action}: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -269,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     chan.add_argument("--reply-url", help="configure: where replies to this channel go")
     chan.add_argument("--status-url", help="configure: where its orders' status notices go (none without it)")
     chan.add_argument("--api-key", action="append", help="configure: an Open311 api_key (repeatable)")
+    cal = commands.add_parser("calendar", help="the county's calendar supplement (节假日补充)")
+    cal.add_argument("action", choices=["import", "show"])
+    cal.add_argument("target", help="import: a .csv or .xlsx file; show: a year")
+    cal.add_argument("--year", help="import: every date must be in this year (and it is stored even if empty)")
+    cal.add_argument("--by", default="cli", help="import: who stores it (the audit names them)")
     route = commands.add_parser("dispatch", help="route JSON Lines requests by the duty list (offline)")
     route.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
     roster = commands.add_parser("roster", help="7×24 on-call roster and office hours")
@@ -290,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         return _roster(args)
     if args.command == "dispatch":
         return _dispatch(args)
+    if args.command == "calendar":
+        return _calendar(args)
     if args.command == "channel":
         if args.action != "configure" and not args.file:
             parser.error("channel post/headers need FILE")
