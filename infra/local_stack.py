@@ -699,7 +699,8 @@ def _banner(stack: LocalStack) -> str:
     body = json.dumps({"external_id": "demo-1", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周",
                        "citizen": {"name": "张三", "phone": "13800000000"}}, ensure_ascii=False)
     scheduled = [f.logical_id for f in stack.functions if f.schedules] or ["<Function>"]
-    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).replace(hour=9, minute=0, second=0).isoformat()
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    tomorrow_text = tomorrow.isoformat()
     lines = [
         f"minyi-suban local stack: {base}  (moto server {stack.moto.endpoint}, region {stack.region})",
         "functions: " + ", ".join(f.logical_id for f in stack.functions),
@@ -726,14 +727,14 @@ def _banner(stack: LocalStack) -> str:
         f"curl -s {base}/reports/<report_id> -H \"Authorization: $TOKEN\"",
         f"Replies received by the simulated channel systems:  curl -s {base}/_local/replies",
         f"Status notices they received (each public change of an order):  curl -s {base}/_local/statuses",
-        f"Events on the bus (Emergency, OffHoursDispatch, DeadlineApproaching, ...):  curl -s {base}/_local/events"
-        "?order_id=<id>   (&detail-type=Emergency)",
+        "Events on the bus (Emergency, OffHoursDispatch, DeadlineApproaching, DeadlineEscalated):  "
+        f"curl -s '{base}/_local/events?order_id=<id>&detail-type=Emergency'   (filters optional)",
         f"Clock: schedules fire {stack.compression:g}x as often; "
         + (f"their events carry virtual time ({stack.compression:g}x real, from start; LOCAL_VIRTUAL_CLOCK=0: "
            "real time)" if stack.clock.virtual else "their events carry the real time (LOCAL_VIRTUAL_CLOCK=0)")
         + f":  curl -s {base}/_local/clock",
         f"A schedule fired once, now, as of a chosen instant ({', '.join(scheduled)}):  "
-        f"curl -s -X POST '{base}/_local/schedules/{scheduled[0]}/fire?at={tomorrow}'",
+        f"curl -s -X POST '{base}/_local/schedules/{scheduled[0]}/fire?at={tomorrow_text}'",
         "",
         f"READY {base}",
     ]
