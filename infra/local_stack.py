@@ -6,11 +6,28 @@ HTTP server turns requests into API Gateway REST proxy events for the function w
 Api event matches; table streams are polled and delivered as Lambda's event source
 mappings would (filters, batch size, partial failures, retries, on-failure queue);
 schedules fire on a compressed clock. Everything is read from template.yaml.
+
+The clock. Schedules fire LOCAL_SCHEDULE_COMPRESSION (default 30) times as often as the
+template says (the 5-minute SLA sweep every 10 s, the daily report every 48 min), and the
+scheduled events carry a virtual time: the stack's start + real elapsed x compression. The
+sweep takes "now" from its event's time, so at 30 a day of deadlines passes in 48 real
+minutes while everything else (intake, staff actions, received_at, due_at) runs on the real
+clock. LOCAL_VIRTUAL_CLOCK=0 sends the real time instead. The daily report build gets the
+virtual time too: each firing is one virtual day after the last and builds the day before
+it. `POST /_local/schedules/<FunctionLogicalId>/fire?at=<ISO-8601 with zone>` fires a
+function's schedule now, once, with `at` as the event's time (default: the stack's clock),
+and answers with what the handler returned; `GET /_local/clock` tells the stack's time.
+
+The event log. What the handlers put on the template's event bus would be dropped (nothing
+subscribes locally), so the stack adds a catch-all rule with an SQS queue target (local
+plumbing, not in template.yaml), drains that queue into memory (the last EVENT_LOG_SIZE)
+and serves it at `GET /_local/events[?detail-type=X&order_id=Y&source=Z]`.
 """
 
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
 import multiprocessing
@@ -24,7 +41,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,7 +50,7 @@ from urllib.parse import parse_qs, urlsplit
 from infra import events
 from infra.authorizer import Unauthorized, UserPoolAuthorizer
 from infra.lambda_worker import serve
-from infra.provision import Provisioned, function_environment, provision
+from infra.provision import Provisioned, function_environment, provision, provision_event_log
 from infra.template import (
     ROOT,
     Function,
@@ -45,6 +62,7 @@ from infra.template import (
     load,
 )
 from minyi.core import settings
+from minyi.core.clock import SHANGHAI
 from minyi.core.ids import order_id_for
 
 PREFIX = "minyi-local"
@@ -53,6 +71,7 @@ PREFIX = "minyi-local"
 LOCAL_ENV_COMPRESSION = {"REPLY_RETRY_DELAYS": "1,2,4,8", "CHANNEL_CONFIG_CACHE_SECONDS": "5"}
 OPEN311_LOCAL_KEY = "local-open311-key"
 MAX_API_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
+EVENT_LOG_SIZE = 10_000  # the events GET /_local/events keeps (the oldest go first)
 _SPAWN = multiprocessing.get_context("spawn")
 
 
@@ -207,10 +226,89 @@ class ChannelReceiver:
             return 200, {"received": True}
 
 
+class StackClock:
+    """The time the stack's scheduled events carry: with `virtual`, the stack's start plus
+    real elapsed time x compression (so deadlines pass `compression` times as fast for the
+    sweep); otherwise the real time."""
+
+    def __init__(self, compression: float, virtual: bool, monotonic: Any = time.monotonic,
+                 start: datetime | None = None) -> None:
+        self.compression = compression
+        self.virtual = virtual
+        self._monotonic = monotonic
+        self.started_at = start or datetime.now(UTC)
+        self._started = monotonic()
+
+    def now(self) -> datetime:
+        if not self.virtual:
+            return datetime.now(UTC)
+        return self.started_at + timedelta(seconds=(self._monotonic() - self._started) * self.compression)
+
+    def describe(self) -> dict[str, Any]:
+        return {"now": self.now().isoformat(), "real_now": datetime.now(UTC).isoformat(), "virtual": self.virtual,
+                "compression": self.compression, "started_at": self.started_at.isoformat()}
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant with its zone (`2026-11-30T09:00:00+08:00`, `...Z`); ValueError otherwise."""
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("no zone")
+    return at
+
+
+class EventLog:
+    """What the handlers put on the event bus, as EventBridge delivers it to an SQS target:
+    the catch-all rule's queue (infra.provision.provision_event_log), drained into memory."""
+
+    KEPT = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
+    def __init__(self, queue_url: str, region: str, size: int = EVENT_LOG_SIZE) -> None:
+        self.queue_url = queue_url
+        self.region = region
+        self.events: collections.deque[dict] = collections.deque(maxlen=size)
+        self.lock = threading.Lock()
+
+    def drain(self, stop_event: threading.Event) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", region_name=self.region)
+        while not stop_event.is_set():
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=1).get("Messages", [])
+            if not messages:
+                continue
+            kept = []
+            for message in messages:
+                try:
+                    event = json.loads(message["Body"])
+                except ValueError:
+                    continue
+                kept.append({k: event[k] for k in self.KEPT if k in event})
+            with self.lock:
+                self.events.extend(kept)
+            sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+
+    def query(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        detail_type = (query.get("detail-type") or [None])[-1]
+        order_id = (query.get("order_id") or [None])[-1]
+        source = (query.get("source") or [None])[-1]
+        with self.lock:
+            found = [e for e in self.events
+                     if (detail_type is None or e.get("detail-type") == detail_type)
+                     and (source is None or e.get("source") == source)
+                     and (order_id is None or (isinstance(e.get("detail"), dict)
+                                               and e["detail"].get("order_id") == order_id))]
+        return 200, {"events": found}
+
+
 class LocalStack:
-    def __init__(self, port: int, moto_port: int, compression: float, region: str) -> None:
+    def __init__(self, port: int, moto_port: int, compression: float, region: str,
+                 virtual_clock: bool = True) -> None:
         self.region = region
         self.compression = compression
+        self.clock = StackClock(compression, virtual_clock)
         self.stop_event = threading.Event()
         self.log_dir = Path(os.environ.get("MINYI_LOCAL_DIR") or ROOT / ".local")
         self.log_dir.mkdir(exist_ok=True)
@@ -226,6 +324,7 @@ class LocalStack:
         })
         self.template = load()
         self.provisioned: Provisioned = provision(self.template, PREFIX, region)
+        self.event_log = EventLog(provision_event_log(PREFIX, region, self.provisioned), region)
         self.functions = functions(self.template)
         self.stage = self._stage()
         self.pools: dict[str, FunctionPool] = {}
@@ -312,8 +411,8 @@ class LocalStack:
                     return
                 body = self.rfile.read(length) if length else None
                 if url.path.startswith("/_local/"):
-                    status, answer = stack.receiver.handle(self.command, url.path, parse_qs(url.query),
-                                                           dict(self.headers.items()), body or b"")
+                    status, answer = stack.local_endpoint(self.command, url, dict(self.headers.items()),
+                                                          body or b"")
                     self._json(status, answer)
                     return
                 target = None
@@ -350,6 +449,18 @@ class LocalStack:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
         return Handler
+
+    def local_endpoint(self, method: str, url: Any, headers: dict, body: bytes) -> tuple[int, Any]:
+        """/_local/...: the stack's own endpoints (not in template.yaml)."""
+        parts = url.path.strip("/").split("/")
+        if parts == ["_local", "events"] and method == "GET":
+            return self.event_log.query(parse_qs(url.query))
+        if parts == ["_local", "clock"] and method == "GET":
+            return 200, self.clock.describe()
+        if len(parts) == 4 and parts[:2] == ["_local", "schedules"] and parts[3] == "fire" and method == "POST":
+            # a literal "+" in `at` is the zone's sign, not a form-encoded space
+            return self.fire(parts[2], parse_qs(url.query.replace("+", "%2B")).get("at", [None])[-1])
+        return self.receiver.handle(method, url.path, parse_qs(url.query), headers, body)
 
     # ------------------------------------------------------------ DynamoDB streams
     def _keep_running(self, name: str, loop: Any, *args: Any) -> None:
@@ -461,9 +572,29 @@ class LocalStack:
         first = True
         while not self.stop_event.wait(min(interval, 5.0) if first else interval):
             first = False
-            status, result = self.pools[fn.logical_id].invoke(events.scheduled_event(rule, self.region))
+            event = events.scheduled_event(rule, self.region, self.clock.now())
+            status, result = self.pools[fn.logical_id].invoke(event)
             if status != "ok":
                 _say(f"! {fn.logical_id}.{source.event_name} failed: {result}")
+
+    def fire(self, logical_id: str, at_text: str | None) -> tuple[int, Any]:
+        """`POST /_local/schedules/<logical id>/fire?at=...`: the function's schedule, once, now,
+        synchronously, with `at` (default: the stack's clock) as the scheduled event's time."""
+        fn = next((f for f in self.functions if f.logical_id == logical_id), None)
+        if fn is None or not fn.schedules:
+            scheduled = [f.logical_id for f in self.functions if f.schedules]
+            return 404, {"error": {"code": "not_found", "message": f"no scheduled function {logical_id}",
+                                   "details": [{"field": "function", "problem": f"one of {', '.join(scheduled)}"}]}}
+        try:
+            at = parse_instant(at_text) if at_text else self.clock.now()
+        except ValueError:
+            return 400, {"error": {"code": "invalid_at", "message": "at is an ISO-8601 instant with its zone",
+                                   "details": [{"field": "at", "problem": "e.g. 2026-11-30T09:00:00+08:00"}]}}
+        source = fn.schedules[0]
+        event = events.scheduled_event(f"{PREFIX}-{fn.logical_id}{source.event_name}", self.region, at)
+        status, result = self.pools[fn.logical_id].invoke(event)
+        return (200 if status == "ok" else 502), {"function": logical_id, "at": event["time"],
+                                                   "status": status, "result": result}
 
     # ------------------------------------------------------------ lifecycle
     def seed_duty_list(self) -> None:
@@ -542,6 +673,8 @@ class LocalStack:
             for source in fn.schedules:
                 threading.Thread(target=self._keep_running, daemon=True,
                                  args=(f"{fn.logical_id}.{source.event_name}", self._fire_schedule, fn, source)).start()
+        threading.Thread(target=self._keep_running, daemon=True,
+                         args=("event log", self.event_log.drain, self.stop_event)).start()
         shared_env = {k: v for fn in self.functions for k, v in self._function_env(fn).items()
                       if k.endswith(("_TABLE", "_BUCKET", "_PATH", "_QUEUE_URL"))}
         (self.log_dir / "stack.json").write_text(json.dumps({
@@ -565,6 +698,9 @@ def _banner(stack: LocalStack) -> str:
     secret = json.loads(secrets_file.read_text(encoding="utf-8"))["secrets"]["12345"]
     body = json.dumps({"external_id": "demo-1", "title": "小区路灯坏了", "content": "梅林镇某小区路灯坏了一周",
                        "citizen": {"name": "张三", "phone": "13800000000"}}, ensure_ascii=False)
+    scheduled = [f.logical_id for f in stack.functions if f.schedules] or ["<Function>"]
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    tomorrow_text = tomorrow.isoformat()
     lines = [
         f"minyi-suban local stack: {base}  (moto server {stack.moto.endpoint}, region {stack.region})",
         "functions: " + ", ".join(f.logical_id for f in stack.functions),
@@ -591,6 +727,14 @@ def _banner(stack: LocalStack) -> str:
         f"curl -s {base}/reports/<report_id> -H \"Authorization: $TOKEN\"",
         f"Replies received by the simulated channel systems:  curl -s {base}/_local/replies",
         f"Status notices they received (each public change of an order):  curl -s {base}/_local/statuses",
+        "Events on the bus (Emergency, OffHoursDispatch, DeadlineApproaching, DeadlineEscalated):  "
+        f"curl -s '{base}/_local/events?order_id=<id>&detail-type=Emergency'   (filters optional)",
+        f"Clock: schedules fire {stack.compression:g}x as often; "
+        + (f"their events carry virtual time ({stack.compression:g}x real, from start; LOCAL_VIRTUAL_CLOCK=0: "
+           "real time)" if stack.clock.virtual else "their events carry the real time (LOCAL_VIRTUAL_CLOCK=0)")
+        + f":  curl -s {base}/_local/clock",
+        f"A schedule fired once, now, as of a chosen instant ({', '.join(scheduled)}):  "
+        f"curl -s -X POST '{base}/_local/schedules/{scheduled[0]}/fire?at={tomorrow_text}'",
         "",
         f"READY {base}",
     ]
@@ -602,7 +746,8 @@ def main() -> None:
     moto_port = int(os.environ.get("MOTO_PORT", "0")) or _free_port()
     compression = float(os.environ.get("LOCAL_SCHEDULE_COMPRESSION", "30"))
     region = os.environ.get("AWS_REGION", "us-east-1")
-    stack = LocalStack(port, moto_port, compression, region)
+    virtual_clock = os.environ.get("LOCAL_VIRTUAL_CLOCK", "1").strip().lower() not in ("0", "false", "no", "off")
+    stack = LocalStack(port, moto_port, compression, region, virtual_clock)
     done = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:

@@ -152,3 +152,24 @@ def provision(template: dict, prefix: str, region: str, parameters: dict[str, st
 def function_environment(function_props: dict, provisioned: Provisioned) -> dict[str, str]:
     variables = (function_props.get("Environment") or {}).get("Variables", {})
     return {name: str(provisioned.resolver.resolve(value)) for name, value in variables.items()}
+
+
+EVENT_LOG = "LocalEventLog"  # not in template.yaml: the local stack's own plumbing
+
+
+def provision_event_log(prefix: str, region: str, provisioned: Provisioned) -> str:
+    """Local only, outside template.yaml: a catch-all rule on every event bus of the template,
+    targeting one SQS queue, so that what the handlers put on a bus is kept (on AWS, consumers
+    subscribe with rules of their own; with none, moto drops every event). Returns the queue's URL."""
+    sqs = boto3.client("sqs", region_name=region)
+    events = boto3.client("events", region_name=region)
+    name = physical_name(prefix, EVENT_LOG)
+    url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "3600"})["QueueUrl"]
+    arn = f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"
+    for lid in resources_of(provisioned.resolver.template, "AWS::Events::EventBus"):
+        bus = provisioned.attributes[(lid, "Name")]
+        # every event has a source, and every source starts with ""
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}),
+                        Description="local stack: every event, kept for GET /_local/events")
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "local-event-log", "Arn": arn}])
+    return url

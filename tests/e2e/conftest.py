@@ -84,7 +84,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     state_dir = tmp_path_factory.mktemp("local-stack")
     env = {**os.environ, "PORT": "0", "MINYI_LOCAL_DIR": str(state_dir),
            # the 5-minute sweep every second, so overdue handling is visible in a test
-           "LOCAL_SCHEDULE_COMPRESSION": "300"}
+           "LOCAL_SCHEDULE_COMPRESSION": "300",
+           # the sweep on the real clock: at 300x virtual time, the session's orders would pass their
+           # deadlines (and be escalated or closed) under the other tests; a test picks its instant with
+           # POST /_local/schedules/<Function>/fire?at=...
+           "LOCAL_VIRTUAL_CLOCK": "0"}
     for name in ("AWS_ENDPOINT_URL", "ORDERS_TABLE", "DUTY_LIST_TABLE", "REPORTS_TABLE", "REPORTS_BUCKET"):
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env,
