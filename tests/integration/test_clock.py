@@ -332,3 +332,24 @@ def test_two_sweeps_at_once_on_the_same_fired_orders_never_escalate_twice(story)
                         for e in trail if e["action"] not in ("received", "dispatched"))
         assert taken and max(taken.values()) == 1, taken
     assert sum(o["failed"] for o in outcomes) == 0
+
+
+def test_a_deadline_in_a_year_nobody_entered_is_marked_uncertain_until_the_centre_enters_it(story):
+    # Given 2027's arrangement is not published yet (the package covers up to 2026)
+    status, coverage = story.act("GET", "/calendar/coverage", CENTRE, when=at("2026-12-28T09:00:00"))
+    assert status == 200 and coverage["years"]["2026"] == "package" and coverage["years"]["2027"] == "none"
+    # When an order dispatched on Monday 2026-12-28 runs into 2027
+    before = story.dispatched(at("2026-12-28T09:00:00"))
+    order = orders.get_order(before)
+    # Then its limit is still computed (Mon–Fri: 12/29, 12/30, 12/31, 1/1, 1/4), and marked uncertain
+    assert order.due_at == at("2027-01-05T00:00:00") and order.calendar_uncertain
+    assert story.act("GET", f"/staff/orders/{before}", CENTRE)[1]["deadlines"]["complete"]["calendar_uncertain"]
+    # When the centre enters 2027 (元旦 on Friday 1/1)
+    status, _ = story.act("PUT", "/calendar/2027", CENTRE,
+                          {"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]})
+    assert status == 200
+    assert story.act("GET", "/calendar/coverage", CENTRE)[1]["years"]["2027"] == "supplement"
+    # Then an order dispatched now runs on it: 12/29, 12/30, 12/31, 1/4, 1/5, and is certain
+    after = story.dispatched(at("2026-12-28T09:00:00"), content="梅林镇华丰社区另一处路灯坏了")
+    order = orders.get_order(after)
+    assert order.due_at == at("2027-01-06T00:00:00") and not order.calendar_uncertain

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from minyi.casework import access, timing
 from minyi.core.errors import Conflict, NotFound
 from minyi.core.ids import well_formed
+from minyi.core.observability import logger, metrics
 from minyi.dal import orders as store
 from minyi.models import lifecycle
 from minyi.models.handling import Record
@@ -108,6 +109,11 @@ def timed(before: WorkOrder, outcome: Outcome, now: datetime) -> Outcome:
     the next instant something is due. A received order keeps the timer its step chose (the
     dispatch watchdog)."""
     after = timing.refresh(before, outcome.order, now)
+    if after.calendar_uncertain and not before.calendar_uncertain:
+        # never silent: a limit runs into a year nobody entered a calendar for (Mon–Fri assumed)
+        metrics.add_metric(name="DeadlineCalendarUncertain", unit="Count", value=1)
+        logger.warning("a deadline runs into a year no calendar covers; enter the year's arrangement "
+                       "(PUT /calendar/{year})", extra={"order_id": after.order_id})
     if after.status is OrderStatus.RECEIVED:
         return replace(outcome, order=after)
     return replace(outcome, order=after, timer_at=timing.timer_of(after), keep_timer=False)

@@ -64,9 +64,10 @@ def return_order(department: str, category: ReturnReason, text: str, now: dateti
 
 
 def uphold() -> Step:
-    """维持: the dispatch stands, same department and deadline; the clock runs on."""
+    """维持: the dispatch stands, same department and deadline; the clock runs on. The
+    department signs for it again (a new sign-for limit starts)."""
     def step(order: WorkOrder) -> Outcome:
-        after = order.model_copy(update={"status": OrderStatus.DISPATCHED})
+        after = order.model_copy(update={"status": OrderStatus.DISPATCHED, "signed_at": None, "signed_by": None})
         return Outcome(after, {"department": order.department})
     return step
 

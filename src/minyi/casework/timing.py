@@ -95,6 +95,11 @@ def _refresh(before: WorkOrder, after: WorkOrder, now: datetime, rules: ClockRul
         limits_now[LimitKind.COMPLETE] = limits.deadline(
             LimitKind.COMPLETE, after.dispatched_at, after.due_at, _measure(after), "办结时限", after.department,
             rules, hours)
+    if before.status is S.RETURNED and after.status is S.DISPATCHED and not new_dispatch and after.signed_at is None:
+        # 维持: the return was refused; the department signs for the order again, from now
+        sign = limits.plan_dispatch(now, after.due_at or now, after.urgent, after.time_limit_days, after.department,
+                                    [], rules, hours)[LimitKind.SIGN]
+        limits_now[LimitKind.SIGN] = sign
     _met(limits_now, LimitKind.SIGN, after.signed_at)
     _met(limits_now, LimitKind.CONTACT, after.first_contact_at)
     co = _co_handlers(after)
