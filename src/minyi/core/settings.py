@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 
 class SettingsError(RuntimeError):
@@ -83,10 +83,20 @@ class Settings(BaseModel):
     # 督办 ladder: step:working days after the previous step (the first: after the limit)
     escalation_ladder: str = Field(
         default="remind:0,notice:1,supervise:5,propose_leader_case:5",
-        pattern=r"^\s*[a-z_]+\s*:\s*\d{1,2}\s*(,\s*[a-z_]+\s*:\s*\d{1,2}\s*){0,7}$")
+        pattern=r"^\s*(remind|notice|supervise|propose_leader_case)\s*:\s*\d{1,2}\s*"
+                r"(,\s*(remind|notice|supervise|propose_leader_case)\s*:\s*\d{1,2}\s*){0,3}$")
     # 延期: extensions per order unless the centre grants more, and the most days a department may ask
     max_extensions: int = Field(default=1, ge=0, le=10)
     max_extension_days: int = Field(default=5, ge=1, le=60)
+
+
+    @field_validator("escalation_ladder")
+    @classmethod
+    def _each_step_once(cls, value: str) -> str:
+        steps = [part.split(":")[0].strip() for part in value.split(",") if part.strip()]
+        if len(set(steps)) != len(steps):
+            raise ValueError("each step of the escalation ladder appears once")
+        return value
 
 
 _current: Settings | None = None
