@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from minyi.casework import access, followup, loop, shell, staff, steps
+from minyi.casework import access, followup, loop, shell, staff, timing
 from minyi.core import clock
 from minyi.core.errors import DomainError
 from minyi.dal import orders
 from minyi.models import lifecycle
-from minyi.models.lifecycle import QUEUES, STATUSES, Command, Party
+from minyi.models.lifecycle import CLOCK_QUEUES, QUEUES, STATUSES, Command, Party
 from minyi.models.order import Evaluation, Satisfaction
 from minyi.models.staff import (
     AttachmentRequest,
@@ -40,6 +40,7 @@ from minyi.models.staff import (
     ReviewDecision,
 )
 from minyi.routing.cache import CachedDutyList
+from minyi.sla import sweep
 from tests.builders import CENTRE, LEADER, department
 from tests.conftest import REGION, provisioned_account
 from tests.helpers import import_sample_duty_list, post_channel, request_body, sample
@@ -266,14 +267,12 @@ class OrderLives(RuleBasedStateMachine):
         evaluation window closing it."""
         self.later += timedelta(days=days)
         later = clock.now() + self.later
-        action = STATUSES[self.order.status].on_timer
-        if action is lifecycle.TimerAction.ESCALATE:
-            self.act(Command.ESCALATE, None, lambda: shell.act(
-                self.order_id, Command.ESCALATE, steps.escalate(later), actor="sla_check", now=later))
-        elif action is lifecycle.TimerAction.CLOSE_UNEVALUATED:
-            self.act(Command.CLOSE_UNEVALUATED, None, lambda: shell.act(
-                self.order_id, Command.CLOSE_UNEVALUATED, followup.close_unevaluated(later, 3, False),
-                actor="sla_check", now=later))
+        due = timing.next_due(self.order, later)
+        if due is not None and due[0] <= later and STATUSES[self.order.status].on_timer is lifecycle.TimerAction.CLOCK:
+            # the first thing due, as the sweep takes it: a warning, a missed limit, a ladder step,
+            # the evaluation window's end or a pause's
+            command, step = sweep.step_for(self.order, due, later, "sla_check")
+            self.act(command, None, lambda: shell.act(self.order_id, command, step, actor="sla_check", now=later))
 
     # ---------------------------------------------------------------- the loop moving on
     def next_step(self, variant: int) -> None:
@@ -324,7 +323,7 @@ class OrderLives(RuleBasedStateMachine):
         status = lifecycle.status_of(item["status"]["S"])
         assert status in STATUSES
         # the `queues` index is keyed on this attribute: the order is in exactly this queue
-        assert item.get("queue", {}).get("S") == STATUSES[status].queue
+        assert item.get("queue", {}).get("S") == self.order.queue  # the status's, else the clock's
         order = self.order
         actions = audit_actions(items)
         assert len(order.returns) == actions["returned"] + actions["returned_to_joint_meeting"]
@@ -333,12 +332,12 @@ class OrderLives(RuleBasedStateMachine):
 
     def teardown(self):
         # and the index itself lists it in that queue and no other
-        status = orders.get_order(self.order_id).status
+        order = orders.get_order(self.order_id)
         from minyi.dal.order_records import OrderRecord
 
-        for name in QUEUES:
+        for name in (*QUEUES, *CLOCK_QUEUES):
             listed = any(item.order_id == self.order_id for item in OrderRecord.queues.query(name))
-            assert listed == (STATUSES[status].queue == name), (name, status)
+            assert listed == (order.queue == name), (name, order.status)
 
 
 def test_random_lives_of_orders_keep_the_tables_promises():

@@ -19,6 +19,7 @@ from typing import Any
 
 from minyi.casework import followup, shell, supervision, timing
 from minyi.casework.autodispatch import dispatch_received
+from minyi.casework.shell import Step
 from minyi.core import clock, settings
 from minyi.core.errors import Conflict, DomainError
 from minyi.core.observability import logger, metrics
@@ -66,7 +67,8 @@ def sweep(now: datetime, matcher: Callable[[], Matcher | None], threshold: float
     return outcome
 
 
-def _step_for(order: WorkOrder, due: tuple, now: datetime, actor: str):
+def step_for(order: WorkOrder, due: tuple, now: datetime, actor: str) -> tuple[Command, Step]:
+    """The command and step that take what is `due` on the order."""
     _, kind, what = due
     if what == "resume":
         return Command.RESUME, supervision.resume(actor, now, automatic=True)
@@ -85,7 +87,7 @@ def run_clock(order: WorkOrder, now: datetime, actor: str, contacts: ContactLook
         due = timing.next_due(order, now)
         if due is None or due[0] > now:
             break
-        command, step = _step_for(order, due, now, actor)
+        command, step = step_for(order, due, now, actor)
         try:
             after = shell.act(order.order_id, command, step, actor=actor, now=now, order=order)
         except Conflict:
