@@ -132,9 +132,11 @@ def _fresh_containers() -> None:
     (duty-list versions restart at 1 in every test's account), and the calendar supplement
     is read from this account."""
     _loaded.clear()
+    from minyi.casework import timing
     from minyi.timelimits import calendar
 
     calendar.reset()
+    timing.reset()
 
 
 def load_handler_module(logical_id: str) -> ModuleType:

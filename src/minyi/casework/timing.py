@@ -70,6 +70,12 @@ def hours_of(department: str | None) -> WorkingHours:
     return hours
 
 
+def reset() -> None:
+    """Forget the cached office hours and rules (a new deployment, in tests)."""
+    _HOURS.clear()
+    _RULES.clear()
+
+
 def refresh(before: WorkOrder, after: WorkOrder, now: datetime) -> WorkOrder:
     """`after` with its limits in step with the change from `before`."""
     return _refresh(before, after, now, rules(), hours_of(after.department))
