@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from minyi.casework import access, timing
+from minyi.casework import access
 from minyi.core.errors import Conflict, NotFound
 from minyi.core.ids import well_formed
 from minyi.core.observability import logger, metrics
@@ -108,6 +108,10 @@ def timed(before: WorkOrder, outcome: Outcome, now: datetime) -> Outcome:
     """The outcome with the order's limits in step (`casework.timing`) and its one timer set to
     the next instant something is due. A received order keeps the timer its step chose (the
     dispatch watchdog)."""
+    # imported on the first write: a cold start that only reads (or only receives) does not load
+    # the limits' arithmetic, the calendar supplement and the roster
+    from minyi.casework import timing
+
     after = timing.refresh(before, outcome.order, now)
     if after.calendar_uncertain and not before.calendar_uncertain:
         # never silent: a limit runs into a year nobody entered a calendar for (Mon–Fri assumed)
