@@ -353,3 +353,29 @@ def test_a_deadline_in_a_year_nobody_entered_is_marked_uncertain_until_the_centr
     after = story.dispatched(at("2026-12-28T09:00:00"), content="梅林镇华丰社区另一处路灯坏了")
     order = orders.get_order(after)
     assert order.due_at == at("2027-01-06T00:00:00") and not order.calendar_uncertain
+
+
+def test_a_rejected_reply_and_a_reopen_put_the_department_back_on_the_completion_clock(story):
+    oid = story.dispatched(at("2026-01-05T09:00:00"))
+    story.act("POST", f"/orders/{oid}/sign", CHENGGUAN, when=at("2026-01-05T09:30:00"))
+    story.act("POST", f"/orders/{oid}/reply", CHENGGUAN, {"result": "resolved", "text": "已修复。"},
+              when=at("2026-01-06T10:00:00"))
+    # When the reviewer sends the reply back, Then the completion limit runs on from where it was
+    story.act("POST", f"/orders/{oid}/reply-review", CENTRE, {"decision": "reject", "reason": "未附现场照片"},
+              when=at("2026-01-06T11:00:00"))
+    complete = orders.get_order(oid).deadlines["complete"]
+    assert complete.met_at is None and complete.due == at("2026-01-13T00:00:00")
+    story.act("POST", f"/orders/{oid}/reply", CHENGGUAN, {"result": "resolved", "text": "已修复，附照片。"},
+              when=at("2026-01-07T10:00:00"))
+    story.act("POST", f"/orders/{oid}/reply-review", CENTRE, {"decision": "approve"}, when=at("2026-01-07T11:00:00"))
+    story.act("POST", f"/orders/{oid}/evaluation", CENTRE,
+              {"satisfaction": "dissatisfied", "resolved": False, "method": "phone"}, when=at("2026-01-08T10:00:00"))
+    # When the centre reopens it, Then a new completion run starts now: 5 working days, not met
+    status, reopened = story.act("POST", f"/orders/{oid}/reopen", CENTRE, {"reason": "路灯仍不亮"},
+                                 when=at("2026-01-08T11:00:00"))
+    assert status == 200 and reopened["due_at"] == "2026-01-16T00:00:00+08:00"
+    order = orders.get_order(oid)
+    complete = order.deadlines["complete"]
+    assert complete.met_at is None and complete.start == at("2026-01-08T11:00:00")
+    assert complete.due == order.due_at == at("2026-01-16T00:00:00")
+    assert complete.basis == "重办" and "evaluation" in order.deadlines and order.deadlines["evaluation"].met_at

@@ -93,9 +93,9 @@ def _refresh(before: WorkOrder, after: WorkOrder, now: datetime, rules: ClockRul
     if complete and after.due_at and after.due_at != complete.due and not new_dispatch:
         # a reopen starts a new run; anything else (extension, leader's deadline) moves the due instant
         reopened = before.status is S.DISSATISFIED
-        limits_now[LimitKind.COMPLETE] = limits.retimed(
-            complete, after.due_at, now, rules, hours, start=now if reopened else None,
-            basis="重办" if reopened else None)
+        moved = limits.retimed(complete, after.due_at, now, rules, hours, start=now if reopened else None,
+                               basis="重办" if reopened else None)
+        limits_now[LimitKind.COMPLETE] = moved.model_copy(update={"met_at": None}) if reopened else moved
     elif complete is None and after.due_at and after.status in (S.DISPATCHED, S.SIGNED) and after.dispatched_at:
         # an order dispatched before the clock had limits: its completion limit, from its deadline
         limits_now[LimitKind.COMPLETE] = limits.deadline(

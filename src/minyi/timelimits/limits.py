@@ -157,7 +157,8 @@ def retimed(limit: Deadline, due: datetime, now: datetime, rules: ClockRules, ho
                      rules, hours)
     if due <= now:  # moved to an instant already past: it stays missed where it was
         return limit.model_copy(update={"due": due, "basis": basis or limit.basis})
-    return fresh.model_copy(update={"warned_at": limit.warned_at if fresh.warn_at <= now else None})
+    return fresh.model_copy(update={"warned_at": limit.warned_at if fresh.warn_at <= now else None,
+                                    "met_at": limit.met_at})
 
 
 def moved(limit: Deadline, paused: datetime, resumed: datetime, hours: WorkingHours) -> tuple[Deadline, timedelta]:
