@@ -104,7 +104,17 @@ def story(aws, monkeypatch):
     return Story(aws, monkeypatch)
 
 
-def test_an_order_nobody_signs_climbs_the_ladder_across_a_sunday_working_day_and_the_spring_festival(story):
+def _escalations_counted(printed: str) -> Counter:
+    """The per-department escalation counts the sweep emitted (CloudWatch embedded metrics)."""
+    found: Counter = Counter()
+    for line in printed.splitlines():
+        if '"Escalations"' in line and line.startswith("{"):
+            record = json.loads(line)
+            found[(record["Department"], record["Limit"], record["Step"])] += 1
+    return found
+
+
+def test_an_order_nobody_signs_climbs_the_ladder_across_a_sunday_working_day_and_the_spring_festival(story, capsys):
     # Given an order dispatched on Saturday 2025-01-25 at 17:00; Sunday 2025-01-26 was a working day (调休)
     oid = story.dispatched(at("2025-01-25T17:00:00"))
     limits = orders.get_order(oid).deadlines
@@ -144,6 +154,9 @@ def test_an_order_nobody_signs_climbs_the_ladder_across_a_sunday_working_day_and
     sign_events = [e for e in story.bus(oid) if e[1] == "sign"]
     assert sign_events == [("DeadlineApproaching", "sign", None), ("DeadlineEscalated", "sign", "remind"),
                            ("DeadlineEscalated", "sign", "notice"), ("DeadlineEscalated", "sign", "supervise")]
+    # and each step was counted once against the department
+    counted = _escalations_counted(capsys.readouterr().out)
+    assert [counted[("区城管局", "sign", step)] for step in ("remind", "notice", "supervise")] == [1, 1, 1]
     # When the department finally signs, Then it leaves the `unsigned` queue
     assert story.act("POST", f"/orders/{oid}/sign", CHENGGUAN, when=at("2025-02-10T10:00:00"))[0] == 200
     status, queue = story.act("GET", "/staff/queues/unsigned", CENTRE)

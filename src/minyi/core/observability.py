@@ -65,4 +65,16 @@ logger = Logger(logger_formatter=MaskingFormatter(), utc=False)
 metrics = Metrics()
 tracer = Tracer() if _sdk_tracing() else Tracer(provider=_NoTracing(), disabled=True, auto_patch=False)
 
-__all__ = ["logger", "metrics", "tracer"]
+
+
+def count_by(name: str, **dimensions: str) -> None:
+    """One count of `name` with its own dimensions (an escalation per department and step),
+    emitted at once: the function's shared metrics keep their one dimension set."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
+
+
+__all__ = ["count_by", "logger", "metrics", "tracer"]

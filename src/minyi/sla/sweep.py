@@ -22,7 +22,7 @@ from minyi.casework.autodispatch import dispatch_received
 from minyi.casework.shell import Step
 from minyi.core import clock, settings
 from minyi.core.errors import Conflict, DomainError
-from minyi.core.observability import logger, metrics
+from minyi.core.observability import count_by, logger, metrics
 from minyi.dal import events
 from minyi.dal.timers import due_orders
 from minyi.models.clock import LIMIT_LABELS, STEP_LABELS, LadderStep, LimitKind
@@ -150,6 +150,8 @@ def _announce(before: WorkOrder, after: WorkOrder, due: tuple, contacts: Contact
                    "next_step": limit.next_step.value if limit.next_step else None,
                    "leader_case_proposed": rung is LadderStep.PROPOSE_LEADER_CASE}
         metrics.add_metric(name=f"Escalation_{rung.value}", unit="Count", value=1)
+        for unit in units or ["centre"]:  # counted per department (统一督办 figures in the assessment)
+            count_by("Escalations", Department=unit or "-", Limit=kind.value, Step=rung.value)
     try:
         events.clock_event(detail_type, detail)
     except Exception:
