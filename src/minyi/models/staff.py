@@ -3,10 +3,11 @@ loop's actions, duty-list rollback), validated whole before anything is read or 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from minyi.core.clock import SHANGHAI
 from minyi.core.errors import ValidationFailed
@@ -245,6 +246,17 @@ def _moment(text: str) -> datetime | None:
 
 
 # ------------------------------------------------------------------ the clock (延期、挂起、领导包案)
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\S+)?$")
+
+
+def _iso_text(value: Any) -> Any:
+    """A time is written in ISO 8601 (2026-01-20T18:00:00+08:00, or a date): a number, or digits
+    in a string, would be read as a Unix time and taken for a deadline nobody meant."""
+    if not isinstance(value, str) or len(value) > 40 or not _ISO_MOMENT.match(value.strip()):
+        raise ValueError("a time is written in ISO 8601, e.g. 2026-01-20T18:00:00+08:00")
+    return value.strip()
+
+
 def _moment_in_range(value: datetime) -> datetime:
     """A time a person sets: Asia/Shanghai when no zone is given, between 2000 and 2100."""
     value = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
@@ -256,7 +268,7 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+Moment = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_moment_in_range)]
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128,
                                             pattern=r"^[\w.@+\-]+$")]
 
