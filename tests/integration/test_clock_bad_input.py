@@ -616,3 +616,17 @@ def test_clock_generated_bodies(populated, route, data):
     status, answer = populated.post(oid, route, who, raw=json.dumps(body, ensure_ascii=False).encode())
     assert shaped(status, answer), (status, answer)
     assert partition(oid) == before
+
+
+def test_an_extension_asked_before_a_leader_case_cannot_move_the_leaders_deadline(populated):
+    """The leader sets a leader case's deadline: an extension request still waiting when the case
+    starts may be refused, but approving it is 409 and leaves the leader's deadline where it is."""
+    w = populated
+    oid = w.signed()
+    w.step(oid, "extension", CHENGGUAN, EXTENSION)
+    w.step(oid, "leader-case", CENTRE, LEADER_CASE)
+    answer = refused(w, oid, "extension-review", CENTRE, 409, {"decision": "approve"})
+    assert answer["error"]["code"] == "conflict"
+    assert orders.get_order(oid).due_at == at("2026-01-20T18:00:00")
+    decided = w.step(oid, "extension-review", CENTRE, {"decision": "reject", "note": "已领导包案，由领导定期限"})
+    assert decided["due_at"] == "2026-01-20T18:00:00+08:00" and decided["extension_request"] is None

@@ -110,6 +110,8 @@ def review_extension(approve: bool, days: int | None, note: str | None, grant_mo
         request = order.extension_request
         if request is None:
             raise Conflict("no extension request is waiting on this order")
+        if approve and order.leader_case is not None:  # asked before the case started
+            raise Conflict("a leader owns this case: the leader sets its deadline; refuse the request")
         granted = days or request.days
         record = Extension(days=granted, reason=request.reason, requested_by=request.by,
                            requested_at=request.at, approved=approve, decided_by=by, decided_at=now, note=note)
