@@ -392,3 +392,17 @@ def test_a_rejected_reply_and_a_reopen_put_the_department_back_on_the_completion
     assert complete.met_at is None and complete.start == at("2026-01-08T11:00:00")
     assert complete.due == order.due_at == at("2026-01-16T00:00:00")
     assert complete.basis == "重办" and "evaluation" in order.deadlines and order.deadlines["evaluation"].met_at
+
+
+def test_a_reply_withdraws_an_extension_request_still_waiting_and_it_leaves_the_review_queue(story):
+    oid = story.dispatched(at("2026-01-05T09:00:00"))
+    story.act("POST", f"/orders/{oid}/sign", CHENGGUAN, when=at("2026-01-05T09:30:00"))
+    story.act("POST", f"/orders/{oid}/extension", CHENGGUAN, {"days": 2, "reason": "需第三方检测"})
+    # When the department replies before the centre decides
+    story.act("POST", f"/orders/{oid}/reply", CHENGGUAN, {"result": "resolved", "text": "已修复。"},
+              when=at("2026-01-06T10:00:00"))
+    # Then the request is withdrawn (audited with the reply) and nobody is asked to review it
+    assert orders.get_order(oid).extension_request is None
+    assert story.act("GET", "/staff/queues/extension_review", CENTRE)[1]["orders"] == []
+    replied = [e for e in audit_trail(oid) if e["action"] == "replied"][-1]
+    assert replied["detail"]["withdrawn"] == ["extension_request"]

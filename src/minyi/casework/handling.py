@@ -74,10 +74,15 @@ def reply(department: str, by: str, result: ReplyResult, text: str, internal_not
                        approved_by=None if reviewer else PLATFORM_REVIEW, approved_at=None if reviewer else now)
         detail = {"result": result.value, "reviewer": reviewer, "attachments": len(attachment_ids),
                   **({"after_deadline": True} if order.due_at and now > order.due_at else {})}
+        # a reply ends what the department was still asking for: an extension or a pause is moot now
+        moot = {"extension_request": None, "pause_request": None}
+        if order.extension_request or order.pause_request:
+            detail["withdrawn"] = [name for name in moot if getattr(order, name)]
         if reviewer:
-            return Outcome(order.model_copy(update={"status": OrderStatus.REPLY_REVIEW, "reply": answer}), detail,
+            return Outcome(order.model_copy(update={"status": OrderStatus.REPLY_REVIEW, "reply": answer, **moot}),
+                           detail,
                            audit=AuditAction.REPLIED)
-        after = order.model_copy(update={"status": OrderStatus.AWAITING_EVALUATION, "reply": answer})
+        after = order.model_copy(update={"status": OrderStatus.AWAITING_EVALUATION, "reply": answer, **moot})
         return Outcome(after, detail, timer_at=clock.epoch(working_days_deadline(now, evaluation_days)),
                        audit=AuditAction.REPLIED_TO_PLATFORM)
     return step
