@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
-from minyi.models.clock import Extension, LimitKind
+from minyi.models.clock import Extension, LadderRung, LadderStep, LimitKind
 from minyi.models.kpi import Counters, Fact, Rates, ScoreWeights
 from minyi.models.order import (
     Closure,
@@ -206,3 +206,26 @@ def test_given_a_limit_the_order_never_had_then_nothing_is_judged_for_it():
 def test_working_days_between_counts_the_days_after_the_due_day():
     assert working_days_between(DUE, DUE + timedelta(hours=3)) == 0  # late the same day: 0 whole days
     assert working_days_between(WHEN + timedelta(days=2), WHEN + timedelta(days=5)) == 1  # Fri → Mon
+
+
+def test_given_ladder_steps_on_a_missed_limit_then_each_counts_for_its_party_on_its_day():
+    order = an_order("dispatched")
+    opinion = order.deadlines[LimitKind.OPINION]
+    sign = order.deadlines[LimitKind.SIGN]
+    rungs = [LadderRung(step=LadderStep.REMIND, at=sign.due), LadderRung(step=LadderStep.SUPERVISE,
+                                                                          at=WHEN + timedelta(days=8))]
+    order = order.model_copy(update={"deadlines": {
+        **order.deadlines, LimitKind.SIGN: sign.model_copy(update={"missed_at": sign.due, "steps": rungs}),
+        LimitKind.OPINION: opinion.model_copy(update={"steps": [LadderRung(step=LadderStep.REMIND, at=opinion.due)]})}})
+    by_day = counters_of(facts_of(order, NOW))
+    assert by_day[(date(2026, 12, 3), LEAD)] == Counters(supervisions=1)
+    assert by_day[(date(2026, 11, 25), LEAD)].reminders == 1
+    assert by_day[(date(2026, 11, 26), CO)] == Counters(reminders=1)  # the co-handler's opinion limit
+
+
+def test_given_an_order_still_overdue_then_its_working_days_run_to_now():
+    order = an_order("signed", lapses=[Lapse(department=LEAD, due_at=DUE, overdue_at=DUE)])
+    week_later = DUE + timedelta(days=7)  # Mon 11-30 → Mon 12-07: five working days
+    assert totals([order], LEAD).overdue == 1
+    overdue = [t for t in facts_of(order, week_later) if t.fact is Fact.OVERDUE_WORKING_DAYS]
+    assert overdue == [(Fact.OVERDUE_WORKING_DAYS, date(2026, 11, 30), LEAD, 5)]
