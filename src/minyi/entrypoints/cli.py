@@ -13,6 +13,9 @@
   minyi channel headers CHANNEL FILE     print the signature headers for FILE
   minyi channel configure CHANNEL        write a channel's secret / reply and status URLs to SSM (operators)
   minyi dispatch [--duty-list FILE]      JSON Lines in, one routing per line out (no AWS, no network)
+  minyi hotspots --replay FILE [--top 10] [--level 1|3] [--json]
+                                         route a CSV of real messages offline and print its hotspots
+                                         (热点预警: rising matters, repeated requests) and how many per year
   minyi calendar import FILE [--year Y] [--by NAME]
                                          store the county's holidays and swapped working days (CSV or
                                          xlsx: date,kind,name or 日期,类型,名称), year by year
@@ -259,6 +262,53 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hotspots(args: argparse.Namespace) -> int:
+    """The hotspot detector over a CSV of real messages, offline: the strongest of each kind, and how many a
+    year. Phones (or user ids) are hashed as they are read; nothing of the CSV is written anywhere."""
+    from minyi.models.duty import DutyList
+    from minyi.reports import hotspot_replay
+    from minyi.reports.hotspots import HotspotRules
+    from minyi.routing import duty_list
+    from minyi.routing.matcher import Matcher
+
+    text = Path(args.duty_list).read_text(encoding="utf-8-sig") if args.duty_list else duty_list.county_csv()
+    try:
+        matcher = Matcher(DutyList(version=1, matters=duty_list.parse_csv(text)))
+        rules = HotspotRules()
+        result = hotspot_replay.replay(Path(args.replay).read_text(encoding="utf-8-sig"), matcher, rules,
+                                       level=args.level)
+    except DomainError as error:
+        print(json.dumps(error.to_body(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"hotspots: {error}", file=sys.stderr)
+        return 2
+    top = {kind: [h for h in result.hotspots if h.kind == kind][:args.top] for kind in ("rising", "repeated")}
+    if args.json:
+        print(json.dumps({"rules": rules.model_dump(), "rows": result.rows, "routed": result.routed,
+                          "unmatched": result.unmatched, "undated": result.undated,
+                          "per_year": result.per_year(),
+                          "top": {kind: [h.model_dump(mode="json") for h in items] for kind, items in top.items()}},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"{result.rows} messages, {result.routed} routed, {result.unmatched} with no matter, "
+          f"{result.undated} with no time; matters at level {args.level}")
+    print("rules: " + ", ".join(f"{k}={v}" for k, v in rules.model_dump().items()))
+    print("hotspots per year (by first date):")
+    for year, counts in result.per_year().items():
+        print(f"  {year}: {counts['rising']} rising, {counts['repeated']} repeated")
+    print(f"strongest rising (top {args.top}):")
+    print("  matter | place | first..last | count | baseline | -log10 p")
+    for h in top["rising"]:
+        print(f"  {h.matter} | {h.township or '全县'} | {h.first}..{h.last} | {h.count} | {h.baseline:.2f} | "
+              f"{h.strength:.2f}")
+    print(f"strongest repeated (top {args.top}):")
+    print("  matter | place | first..last | count | by")
+    for h in top["repeated"]:
+        print(f"  {h.matter} | {h.township or '-'} | {h.first}..{h.last} | {h.count} | {h.key_kind} {h.key}")
+    return 0
+
+
 def _roster(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -314,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--by", default="cli", help="import: who stores it (the audit names them)")
     route = commands.add_parser("dispatch", help="route JSON Lines requests by the duty list (offline)")
     route.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
+    hot = commands.add_parser("hotspots", help="hotspot warnings (热点预警) over a CSV of messages (offline)")
+    hot.add_argument("--replay", required=True, help="a CSV of messages with their times")
+    hot.add_argument("--top", type=int, default=10, help="how many of each kind to print (default 10)")
+    hot.add_argument("--level", type=int, choices=[1, 3], default=1, help="matter level 1 (default) or 3")
+    hot.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
+    hot.add_argument("--json", action="store_true", help="print JSON")
     roster = commands.add_parser("roster", help="7×24 on-call roster and office hours")
     roster.add_argument("action", choices=["on-call", "hours"])
     roster.add_argument("values", nargs="+")
@@ -333,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         return _roster(args)
     if args.command == "dispatch":
         return _dispatch(args)
+    if args.command == "hotspots":
+        return _hotspots(args)
     if args.command == "calendar":
         return _calendar(args)
     if args.command == "channel":
