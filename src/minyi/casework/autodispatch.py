@@ -9,7 +9,6 @@ from datetime import datetime
 
 from minyi.casework import shell
 from minyi.casework.shell import Outcome
-from minyi.core import clock
 from minyi.core.errors import Conflict
 from minyi.dal import orders as store
 from minyi.models import lifecycle
@@ -37,8 +36,7 @@ def dispatch_received(order_id: str, matcher: Matcher | None, now: datetime, act
     lifecycle.check(order.status, Command.ROUTE, frozenset({Party.SYSTEM}))
     outcome = Outcome(decided, {"matter_code": decided.matter_code, "department": decided.department,
                                 "on_call": None, "confidence": decided.match_score,
-                                "duty_list_version": decided.duty_list_version},
-                      timer_at=clock.epoch(decided.due_at) if decided.due_at else None)
+                                "duty_list_version": decided.duty_list_version})
     if decided.status is OrderStatus.DISPATCHED:
         outcome = shell.announced(outcome, now)
     try:

@@ -59,7 +59,7 @@ def reopen(reason: str, days: int | None, default_days: int, to_joint_meeting_at
         after = order.model_copy(update={"status": OrderStatus.SIGNED, "reopen_count": count, "due_at": due,
                                          "overdue_at": None})
         return Outcome(after, {"reason": reason, "reopen_count": count, "days": limit, "due_at": clock.iso(due)},
-                       timer_at=clock.epoch(due), audit=AuditAction.REOPENED)
+                       audit=AuditAction.REOPENED)
     return step
 
 

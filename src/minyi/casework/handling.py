@@ -14,7 +14,6 @@ from minyi.core.errors import ValidationFailed
 from minyi.models.handling import Attachment, Contact, ContactMethod, Opinion, Record
 from minyi.models.lifecycle import AuditAction, OrderStatus
 from minyi.models.order import Reply, ReplyResult, ReplyStatus, WorkOrder
-from minyi.timelimits.deadlines import working_days_deadline
 
 
 def _key(now: datetime) -> str:
@@ -27,8 +26,7 @@ def sign_for(department: str, by: str, now: datetime) -> Step:
     def step(order: WorkOrder) -> Outcome:
         after = order.model_copy(update={"status": OrderStatus.SIGNED, "signed_at": now, "signed_by": by})
         late = order.dispatched_at is not None and order.due_at is not None and now > order.due_at
-        return Outcome(after, {"department": department, "signed_by": by, **({"after_deadline": True} if late else {})},
-                       keep_timer=True)
+        return Outcome(after, {"department": department, "signed_by": by, **({"after_deadline": True} if late else {})})
     return step
 
 
@@ -38,7 +36,7 @@ def contact(department: str, method: ContactMethod, note: str, by: str, now: dat
         record = Contact(method=method, note=note, department=department, by=by, at=now)
         first = order.first_contact_at is None
         after = order.model_copy(update={"first_contact_at": now}) if first else order
-        return Outcome(after, {"method": method.value, "first": first}, keep_timer=True,
+        return Outcome(after, {"method": method.value, "first": first},
                        records=((Record.CONTACT, _key(now), record),))
     return step
 
@@ -48,7 +46,7 @@ def opinion(department: str, text: str, by: str, now: datetime) -> Step:
     def step(order: WorkOrder) -> Outcome:
         record = Opinion(department=department, text=text, by=by, at=now)
         given = order.opinions_from if department in order.opinions_from else [*order.opinions_from, department]
-        return Outcome(order.model_copy(update={"opinions_from": given}), {"department": department}, keep_timer=True,
+        return Outcome(order.model_copy(update={"opinions_from": given}), {"department": department},
                        records=((Record.OPINION, f"{department}#{_key(now)}", record),))
     return step
 
@@ -58,15 +56,15 @@ def attach(attachment: Attachment) -> Step:
     def step(order: WorkOrder) -> Outcome:
         return Outcome(order, {"attachment_id": attachment.attachment_id, "filename": attachment.filename,
                                "content_type": attachment.content_type, "size": attachment.size},
-                       keep_timer=True, records=((Record.ATTACHMENT, attachment.attachment_id, attachment),))
+                       records=((Record.ATTACHMENT, attachment.attachment_id, attachment),))
     return step
 
 
 def reply(department: str, by: str, result: ReplyResult, text: str, internal_note: str | None,
-          attachment_ids: list[str], reviewer: str | None, evaluation_days: int, now: datetime) -> Step:
+          attachment_ids: list[str], reviewer: str | None, now: datetime) -> Step:
     """办结申请: the lead department's reply. With a reviewer it waits for review (办结待审);
     an interconnected platform reviews on its side, so it goes straight back and the
-    evaluation window opens."""
+    evaluation window opens (`casework.timing`)."""
     def step(order: WorkOrder) -> Outcome:
         answer = Reply(text=text, author=department, written_by=by, written_at=now, result=result,
                        internal_note=internal_note, attachment_ids=attachment_ids, reviewer=reviewer,
@@ -83,22 +81,20 @@ def reply(department: str, by: str, result: ReplyResult, text: str, internal_not
                            detail,
                            audit=AuditAction.REPLIED)
         after = order.model_copy(update={"status": OrderStatus.AWAITING_EVALUATION, "reply": answer, **moot})
-        return Outcome(after, detail, timer_at=clock.epoch(working_days_deadline(now, evaluation_days)),
-                       audit=AuditAction.REPLIED_TO_PLATFORM)
+        return Outcome(after, detail, audit=AuditAction.REPLIED_TO_PLATFORM)
     return step
 
 
 PLATFORM_REVIEW = "原平台审核"
 
 
-def approve(reviewer: str, evaluation_days: int, now: datetime) -> Step:
+def approve(reviewer: str, now: datetime) -> Step:
     """办结审核 通过: the reply goes back through its channel; the evaluation window opens."""
     def step(order: WorkOrder) -> Outcome:
         answer = order.reply.model_copy(update={"status": ReplyStatus.APPROVED, "approved_by": reviewer,
                                                 "approved_at": now})
         after = order.model_copy(update={"status": OrderStatus.AWAITING_EVALUATION, "reply": answer})
-        return Outcome(after, {"reviewer": reviewer},
-                       timer_at=clock.epoch(working_days_deadline(now, evaluation_days)))
+        return Outcome(after, {"reviewer": reviewer})
     return step
 
 

@@ -88,7 +88,7 @@ def reply(identity: StaffIdentity, order_id: str, request: ReplyRequest, now: da
         handling.check_attachments(request.attachment_ids, found, stored)
         return handling.reply(identity.own_department(), identity.actor, request.result, request.text,
                               request.internal_note, request.attachment_ids, access.reviewer_of(order),
-                              settings.current().evaluation_window_days, now)(order)
+                              now)(order)
 
     done = _act(identity, order_id, Command.REPLY, step, now)
     return {**summary(done), "reviewer": done.reply.reviewer}
@@ -97,7 +97,7 @@ def reply(identity: StaffIdentity, order_id: str, request: ReplyRequest, now: da
 def review_reply(identity: StaffIdentity, order_id: str, request: ReplyReviewRequest,
                  now: datetime) -> dict[str, Any]:
     if request.decision == "approve":
-        step = handling.approve(identity.actor, settings.current().evaluation_window_days, now)
+        step = handling.approve(identity.actor, now)
         return summary(_act(identity, order_id, Command.APPROVE_REPLY, step, now))
     done = _act(identity, order_id, Command.REJECT_REPLY, handling.reject(identity.actor, request.reason, now), now)
     return {**summary(done), "reply_rejections": done.reply_rejections}

@@ -34,9 +34,11 @@ NEW_DISPATCH = (Command.ROUTE, Command.DISPATCH, Command.REDISPATCH, Command.DEC
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a step did: the order after it, what the audit record says, the timer
-    (arm at `timer_at`; else keep it if `keep_timer`; else disarm), and which of several
-    audit actions the table offers for this move (None: the only one)."""
+    """What a step did: the order after it, what the audit record says, and which of several
+    audit actions the table offers for this move (None: the only one). A step committed
+    through `commit` has its timer set from the order's limits (`timed`); `timer_at` and
+    `keep_timer` (arm at `timer_at`; else keep it if `keep_timer`; else disarm) are for the
+    changes written without it: the merge of a received order and its followers."""
 
     order: WorkOrder
     detail: dict[str, Any] = field(default_factory=dict)

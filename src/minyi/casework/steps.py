@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from minyi.casework.shell import Outcome, Step
-from minyi.core import clock
 from minyi.core.errors import Conflict, ValidationFailed
 from minyi.models.lifecycle import OrderStatus
 from minyi.models.order import OrderReturn, ReturnReason, WorkOrder
@@ -43,8 +42,7 @@ def manual_dispatch(matcher: Matcher, matter_code: str, department: str | None, 
     """人工分拨 of an order from the manual queue."""
     def step(order: WorkOrder) -> Outcome:
         after = _sent(order, matcher, matter_code, department, now)
-        return Outcome(after, {"matter_code": matter_code, "department": after.department},
-                       timer_at=clock.epoch(after.due_at))
+        return Outcome(after, {"matter_code": matter_code, "department": after.department})
     return step
 
 
@@ -76,8 +74,7 @@ def redispatch(matcher: Matcher, matter_code: str | None, department: str | None
     """改派: another matter or department, with a new deadline."""
     def step(order: WorkOrder) -> Outcome:
         after = _sent(order, matcher, matter_code or order.matter_code or "", department, now)
-        return Outcome(after, {"from": order.department, "to": after.department, "matter_code": after.matter_code},
-                       timer_at=clock.epoch(after.due_at))
+        return Outcome(after, {"from": order.department, "to": after.department, "matter_code": after.matter_code})
     return step
 
 
@@ -98,8 +95,7 @@ def decide(matcher: Matcher, department: str, co_departments: list[str] | None, 
             after = after.model_copy(update={"co_departments": [d for d in co_departments if d != after.department]})
         after = after.model_copy(update={"designated": True})
         return Outcome(after, {"department": after.department, "co_departments": after.co_departments,
-                               "matter_code": after.matter_code, "note": note},
-                       timer_at=clock.epoch(after.due_at))
+                               "matter_code": after.matter_code, "note": note})
     return step
 
 
