@@ -39,6 +39,7 @@ class Settings(BaseModel):
     orders_table: Name | None = None
     duty_list_table: Name | None = None
     reports_table: Name | None = None
+    kpi_table: Name | None = None  # 考核计数: the counters and each order's ledger of counted facts
     reports_bucket: Name | None = None
     event_bus_name: Name | None = None
     channel_config_path: Name | None = None

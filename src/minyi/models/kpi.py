@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class Fact(StrEnum):
     """One countable fact about one order; each is a field of `Counters` (its value the amount)."""
 
+    RECEIVED = "received"  # an order taken in (受理), on the day it came; volume, not judged
     DISPATCHED = "dispatched"  # a dispatch to the department (派单)
     SIGN_DUE = "sign_due"  # 签收时限 judged (met, or fell due)
     SIGNED_IN_TIME = "signed_in_time"
@@ -52,6 +53,7 @@ class Counters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    received: int = Field(default=0, ge=0)
     dispatched: int = Field(default=0, ge=0)
     sign_due: int = Field(default=0, ge=0)
     signed_in_time: int = Field(default=0, ge=0)
