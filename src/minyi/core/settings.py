@@ -89,7 +89,24 @@ class Settings(BaseModel):
     # 延期: extensions per order unless the centre grants more, and the most days a department may ask
     max_extensions: int = Field(default=1, ge=0, le=10)
     max_extension_days: int = Field(default=5, ge=1, le=60)
+    # 考核: the score's weights and deductions as JSON (ScoreWeights, docs/kpi.md); empty: the defaults
+    score_weights: str = Field(default="", max_length=2000)
+    # 明细: the most orders a report's detail sheet lists (the rest: a daily report, or the order list)
+    report_detail_rows: int = Field(default=5000, ge=0, le=100000)
 
+
+    @field_validator("score_weights")
+    @classmethod
+    def _weights_are_json(cls, value: str) -> str:
+        if value.strip():
+            import json
+
+            try:
+                if not isinstance(json.loads(value), dict):
+                    raise ValueError
+            except ValueError:
+                raise ValueError("SCORE_WEIGHTS is a JSON object of weights") from None
+        return value
 
     @field_validator("escalation_ladder")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from minyi.core.observability import logger, metrics
-from minyi.models.events import StreamRecord
+from minyi.models.events import KinesisRecord, StreamRecord
 
 
 def process_stream(event: dict[str, Any], handle: Callable[[StreamRecord], None]) -> dict[str, list]:
@@ -32,6 +32,22 @@ def process_stream(event: dict[str, Any], handle: Callable[[StreamRecord], None]
             handle(record)
         except Exception:
             logger.exception("stream record failed", extra={"sequence_number": sequence})
+            failures.append({"itemIdentifier": sequence})
+    if failures:
+        metrics.add_metric(name="StreamRecordsFailed", unit="Count", value=len(failures))
+    return {"batchItemFailures": failures}
+
+
+def process_kinesis(event: dict[str, Any], handle: Callable[[KinesisRecord], None]) -> dict[str, list]:
+    """The same for a Kinesis stream's records (their identifier is the Kinesis sequence number)."""
+    failures = []
+    for raw in event.get("Records", []):
+        sequence = str((raw.get("kinesis") or {}).get("sequenceNumber", ""))
+        try:
+            record = KinesisRecord.model_validate(raw)
+            handle(record)
+        except Exception:
+            logger.exception("kinesis record failed", extra={"sequence_number": sequence})
             failures.append({"itemIdentifier": sequence})
     if failures:
         metrics.add_metric(name="StreamRecordsFailed", unit="Count", value=len(failures))

@@ -58,6 +58,42 @@ class StreamRecord(BaseModel):
         return _scalar(self.dynamodb.old_image, name)
 
 
+class KinesisRecord(BaseModel):
+    """One record of a Kinesis stream as Lambda delivers it; with Kinesis Data Streams for
+    DynamoDB its data is a table change (`change`), which may arrive twice or out of order."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    event_id: str = Field(alias="eventID")
+    event_source_arn: str = Field(alias="eventSourceARN")
+    kinesis: dict[str, Any]
+
+    @property
+    def sequence_number(self) -> str:
+        return str(self.kinesis.get("sequenceNumber", ""))
+
+    def change(self) -> TableChange:
+        import base64
+        import json
+
+        return TableChange.model_validate(json.loads(base64.b64decode(self.kinesis["data"], validate=True)))
+
+
+class TableChange(BaseModel):
+    """A table change as Kinesis Data Streams for DynamoDB writes it (the record's data)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    event_id: str = Field(alias="eventID")
+    event_name: Literal["INSERT", "MODIFY", "REMOVE"] = Field(alias="eventName")
+    table_name: str = Field(alias="tableName")
+    dynamodb: dict[str, Any]
+
+    @property
+    def new_image(self) -> dict[str, dict[str, Any]] | None:
+        return self.dynamodb.get("NewImage")
+
+
 def _scalar(image: dict[str, dict[str, Any]] | None, name: str) -> str | None:
     value = (image or {}).get(name) or {}
     return value.get("S", value.get("N"))

@@ -16,3 +16,18 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
         start = datetime.strptime(period, "%Y-%m-%d").replace(tzinfo=clock.SHANGHAI)
         end = start + timedelta(days=1)
     return start, end
+
+
+def period_days(period: str) -> list:
+    """Every day of the period, in order."""
+    start, end = period_bounds(period)
+    days, day = [], start.date()
+    while day < end.date():
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def period_label(period: str) -> str:
+    start, _ = period_bounds(period)
+    return f"{start.year}年{start.month}月" if len(period) == 7 else f"{start.year}年{start.month}月{start.day}日"
