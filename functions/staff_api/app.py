@@ -40,9 +40,10 @@ from minyi.models.staff import (
     RollbackRequest,
     SignRequest,
 )
+from minyi.reports.dashboard import dashboard_for
 from minyi.routing.cache import CachedDutyList
 
-SETTINGS = settings.load("orders_table", "duty_list_table", "event_bus_name", "attachments_bucket")
+SETTINGS = settings.load("orders_table", "duty_list_table", "event_bus_name", "attachments_bucket", "kpi_table")
 duty_list = CachedDutyList(ttl=SETTINGS.duty_list_cache_seconds)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,6 +60,11 @@ def _body(model):
 @app.staff_route("/staff/queues/{queue}", methods=["GET"])
 def get_queue(identity: StaffIdentity, queue: str) -> Response:
     return json_response(staff.queue(identity, queue, app.limit(staff.MAX_LIST), app.cursor()))
+
+
+@app.staff_route("/staff/dashboard", methods=["GET"])
+def get_dashboard(identity: StaffIdentity) -> Response:
+    return json_response(dashboard_for(identity, app.query().get("period"), clock.now()))
 
 
 @app.staff_route("/staff/orders", methods=["GET"])

@@ -29,3 +29,9 @@ def orders_received_between(start: datetime, end: datetime) -> Iterator[PeriodEn
                                   status=status_of(item.status), channel=item.channel, department=item.department,
                                   overdue_at=clock.parse_iso(item.overdue_at) if item.overdue_at else None,
                                   overdue_departments=list(item.overdue_departments or []))
+
+
+def order_ids_received_between(start: datetime, end: datetime) -> Iterator[str]:
+    """The ids of the orders received in [start, end), month partition by month partition."""
+    for entry in orders_received_between(start, end):
+        yield entry.order_id

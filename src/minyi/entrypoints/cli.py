@@ -330,6 +330,26 @@ def _roster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kpi(args: argparse.Namespace) -> int:
+    import re
+
+    from minyi.reports import counting
+
+    if not all(re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", m) for m in (args.first, args.last)):
+        print("kpi backfill: --from and --to are months YYYY-MM (2000-2099)", file=sys.stderr)
+        return 2
+    if not 0 <= args.lookback_days <= 3660:
+        print("kpi backfill: --lookback-days is 0 to 3660", file=sys.stderr)
+        return 2
+    try:
+        done = counting.rebuild(args.first, args.last, args.lookback_days, gauges=args.gauges)
+    except ValueError as error:
+        print(f"kpi backfill: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps({"months": counting.months_between(args.first, args.last), **done}, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="minyi", description="民意速办 command line")
     parser.add_argument("--local-dir", help="a running local stack's state directory (.local)")
@@ -370,6 +390,14 @@ def main(argv: list[str] | None = None) -> int:
     hot.add_argument("--level", type=int, choices=[1, 3], default=1, help="matter level 1 (default) or 3")
     hot.add_argument("--duty-list", help="a duty list CSV (default: the county list shipped with minyi)")
     hot.add_argument("--json", action="store_true", help="print JSON")
+    kpi = commands.add_parser("kpi", help="assessment counters (考核计数): rebuild from the orders table")
+    kpi.add_argument("action", choices=["backfill"])
+    kpi.add_argument("--from", dest="first", required=True, help="the first month YYYY-MM")
+    kpi.add_argument("--to", dest="last", required=True, help="the last month YYYY-MM (included)")
+    kpi.add_argument("--lookback-days", type=int, default=400,
+                     help="read orders received this many days before the first month too (default 400)")
+    kpi.add_argument("--gauges", action="store_true",
+                     help="rebuild the open-order gauges too (the lookback must reach the oldest open order)")
     roster = commands.add_parser("roster", help="7×24 on-call roster and office hours")
     roster.add_argument("action", choices=["on-call", "hours"])
     roster.add_argument("values", nargs="+")
@@ -389,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         return _roster(args)
     if args.command == "dispatch":
         return _dispatch(args)
+    if args.command == "kpi":
+        return _kpi(args)
     if args.command == "hotspots":
         return _hotspots(args)
     if args.command == "calendar":

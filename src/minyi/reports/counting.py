@@ -252,3 +252,44 @@ def backfill(orders: Iterable[WorkOrder], months: list[str], gauges: bool = Fals
         store.replace(key, counts)
         done["items" if any(counts.values()) else "deleted"] += 1
     return done
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """YYYY-MM months from `first` to `last`, both included."""
+    year, month = map(int, first.split("-"))
+    end = tuple(map(int, last.split("-")))
+    found = []
+    while (year, month) <= end:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def rebuild(first: str, last: str, lookback_days: int, gauges: bool = False) -> dict[str, int]:
+    """`backfill` of the months first..last (YYYY-MM) from the orders table: every order received
+    from `lookback_days` before the first month to the end of the last (an order's facts fall
+    on or after the day it came; a completion judged a year later is rare enough to need
+    a longer lookback, which the command takes)."""
+    from datetime import timedelta
+
+    from minyi.dal.orders import get_orders
+    from minyi.dal.periods import order_ids_received_between
+
+    months = months_between(first, last)
+    if not months:
+        raise ValueError("the first month is after the last")
+    year, month = map(int, months[-1].split("-"))
+    start = datetime(int(first[:4]), int(first[5:7]), 1, tzinfo=SHANGHAI) - timedelta(days=lookback_days)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)
+
+    def orders() -> Iterable[WorkOrder]:
+        batch: list[str] = []
+        for order_id in order_ids_received_between(start, end):
+            batch.append(order_id)
+            if len(batch) == 100:
+                yield from (order for order, _ in get_orders(batch).values())
+                batch = []
+        if batch:
+            yield from (order for order, _ in get_orders(batch).values())
+
+    return backfill(orders(), months, gauges=gauges)
