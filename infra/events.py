@@ -1,9 +1,12 @@
-"""Real-shaped Lambda events, as API Gateway (REST proxy), DynamoDB Streams and
-EventBridge deliver them. The local stack and the tests build events only here."""
+"""Real-shaped Lambda events, as API Gateway (REST proxy), DynamoDB Streams, Kinesis
+Data Streams for DynamoDB, SQS and EventBridge deliver them. The local stack and the tests
+build events only here."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 import time
 import uuid
@@ -82,6 +85,94 @@ def stream_event(records: list[dict[str, Any]], stream_arn: str, region: str) ->
                     eventVersion=record.get("eventVersion", "1.1"))
         wrapped.append(item)
     return {"Records": wrapped}
+
+
+KINESIS_SHARD = "shardId-000000000000"  # the one shard the local emulation has
+
+
+def kinesis_sequence_number(dynamodb_sequence_number: str) -> str:
+    """A Kinesis sequence number (56 digits) for a DynamoDB stream record: increasing with the
+    record's own, and the same every time that record is delivered (a redelivery on AWS keeps it)."""
+    return "49" + dynamodb_sequence_number.zfill(54)
+
+
+def kinesis_record(record: dict[str, Any], kinesis_arn: str, region: str, table_name: str, *,
+                   precision: str = "MILLISECOND", invoke_identity_arn: str | None = None) -> dict[str, Any]:
+    """One record as dynamodbstreams.get_records returns it, as Lambda gets it from a Kinesis
+    stream that Kinesis Data Streams for DynamoDB feeds: the change is the base64 JSON `data`
+    (Keys and images in DynamoDB JSON, no SequenceNumber nor StreamViewType, the creation time in
+    epoch milliseconds, or microseconds with the MICROSECOND precision)."""
+    change = record["dynamodb"]
+    created = change.get("ApproximateCreationDateTime")
+    seconds = created.timestamp() if isinstance(created, datetime) else float(created or time.time())
+    dynamodb: dict[str, Any] = {
+        "ApproximateCreationDateTime": (round(seconds * 1_000_000) if precision == "MICROSECOND"
+                                        else round(seconds * 1000)),
+        "Keys": change["Keys"],
+    }
+    for image in ("NewImage", "OldImage"):
+        if image in change:
+            dynamodb[image] = change[image]
+    dynamodb["SizeBytes"] = change.get("SizeBytes", 0)
+    event_id = record["eventID"]
+    if re.fullmatch(r"[0-9a-f]{32}", event_id):  # AWS gives this stream's records a UUID
+        event_id = str(uuid.UUID(event_id))
+    data = {
+        "awsRegion": region,
+        "eventID": event_id,
+        "eventName": record["eventName"],
+        "userIdentity": record.get("userIdentity"),  # a TTL deletion's {"type": "Service", ...}; else null
+        "recordFormat": "application/json",
+        "tableName": table_name,
+        "dynamodb": dynamodb,
+        "eventSource": "aws:dynamodb",
+    }
+    sequence = kinesis_sequence_number(change["SequenceNumber"])
+    # the item's keys, hashed (uppercase MD5 hex, as AWS's partition keys look): every change of
+    # one item goes to one shard, so per item the records keep their order
+    partition_key = hashlib.md5(json.dumps(change["Keys"], sort_keys=True).encode(),
+                                usedforsecurity=False).hexdigest().upper()
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": partition_key,
+            "sequenceNumber": sequence,
+            "data": base64.b64encode(json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                                     .encode("utf-8")).decode("ascii"),
+            "approximateArrivalTimestamp": round(seconds, 3),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{KINESIS_SHARD}:{sequence}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": invoke_identity_arn or f"arn:aws:iam::{ACCOUNT}:role/lambda-role",
+        "awsRegion": region,
+        "eventSourceARN": kinesis_arn,
+    }
+
+
+def kinesis_event(records: list[dict[str, Any]], kinesis_arn: str, region: str, table_name: str, *,
+                  precision: str = "MILLISECOND", invoke_identity_arn: str | None = None) -> dict[str, Any]:
+    """DynamoDB stream records (as dynamodbstreams.get_records returns them) wrapped as Lambda
+    gets them from a Kinesis stream fed by Kinesis Data Streams for DynamoDB (kinesis_record)."""
+    return {"Records": [kinesis_record(r, kinesis_arn, region, table_name, precision=precision,
+                                       invoke_identity_arn=invoke_identity_arn) for r in records]}
+
+
+def kinesis_data(record: dict[str, Any]) -> Any:
+    """A Kinesis record's decoded `data`: the JSON value, or _MISSING when it is not JSON."""
+    try:
+        return json.loads(base64.b64decode(record["kinesis"]["data"]))
+    except (ValueError, UnicodeDecodeError):
+        return _MISSING
+
+
+def matches_kinesis_filter(pattern: dict, record: dict[str, Any]) -> bool:
+    """A Kinesis event source's filter, as Lambda applies it: on the `data` key only, against the
+    decoded JSON payload (data that is not JSON matches no pattern on it)."""
+    data = kinesis_data(record)
+    view = {} if data is _MISSING else {"data": data}
+    return matches_filter(pattern, view)
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:

@@ -1,11 +1,19 @@
 """The local stack: `make run`.
 
-moto server on loopback stands in for DynamoDB, S3, SQS, SSM and Secrets Manager;
+moto server on loopback stands in for DynamoDB, S3, SQS, SSM, Secrets Manager and Kinesis;
 every function of template.yaml runs its real handler in processes of its own; an
 HTTP server turns requests into API Gateway REST proxy events for the function whose
 Api event matches; table streams are polled and delivered as Lambda's event source
-mappings would (filters, batch size, partial failures, retries, on-failure queue);
-schedules fire on a compressed clock. Everything is read from template.yaml.
+mappings would (filters, batch size, partial failures, retries, bisection, on-failure
+queue; see StreamMapping); schedules fire on a compressed clock. Everything is read from
+template.yaml.
+
+Kinesis Data Streams for DynamoDB. A function whose event is `Type: Kinesis` on a stream
+that a table's KinesisStreamSpecification feeds gets that table's changes as Kinesis
+records (base64 JSON `data`, infra.events.kinesis_record): moto would never put them on the
+stream, so the mapping reads the table's DynamoDB stream with an iterator of its own and
+wraps each change as AWS does. Locally each change comes once and in order; on AWS it may
+come twice, and in order only per item.
 
 The clock. Schedules fire LOCAL_SCHEDULE_COMPRESSION (default 30) times as often as the
 template says (the 5-minute SLA sweep every 10 s, the daily report every 48 min), and the
@@ -52,6 +60,7 @@ from infra.authorizer import Unauthorized, UserPoolAuthorizer
 from infra.lambda_worker import serve
 from infra.provision import Provisioned, function_environment, provision, provision_event_log
 from infra.template import (
+    ACCOUNT,
     ROOT,
     Function,
     QueueSource,
@@ -303,6 +312,155 @@ class EventLog:
         return 200, {"events": found}
 
 
+class StreamMapping:
+    """One stream event source mapping, as Lambda runs it: reads the table's DynamoDB stream
+    with an iterator of its own (moto has no limit on readers, so every mapping, DynamoDB or
+    Kinesis, reads it independently), keeps the records that pass the filters, and invokes the
+    function with batches of at most BatchSize, one batch at a time per shard, in order.
+
+    A function error retries the batch (with BisectBatchOnFunctionError, split in two halves
+    retried one after the other; a split itself does not use up a retry here, AWS does not say
+    whether it does); reported batchItemFailures (ReportBatchItemFailures) retry from the first
+    failed record on; after MaximumRetryAttempts the remaining records' metadata goes to the
+    on-failure queue (DDBStreamBatchInfo, or KinesisBatchInfo) and the mapping moves on.
+
+    Kinesis (`source.kind` "kinesis", Kinesis Data Streams for DynamoDB): moto does not put
+    the table's changes on the Kinesis stream, so the table's DynamoDB stream is read instead
+    and each change wrapped as the Kinesis record AWS would put there (events.kinesis_record);
+    the filters apply to the decoded `data`, and partial failures name kinesis.sequenceNumber.
+    Locally every change arrives once and in the table's order. On AWS the Kinesis copy may
+    hold a change twice and orders changes only per item (the partition key is the item's key
+    hash), and across items by nothing: the function must count each fact once, whatever
+    comes again or first. `tests.helpers.StreamReader.redeliver` sends a batch twice."""
+
+    def __init__(self, function_id: str, source: StreamSource, provisioned: Provisioned, region: str,
+                 invoke: Any, stop_event: threading.Event, backoff: Any = None) -> None:
+        import boto3
+
+        self.function_id = function_id
+        self.source = source
+        self.region = region
+        self.invoke = invoke  # event -> (status "ok" | "error", result)
+        self.stop_event = stop_event
+        self.backoff = backoff or (lambda attempt: min(0.2 * 2 ** attempt, 5))
+        self.streams = boto3.client("dynamodbstreams", region_name=region)
+        self.sqs = boto3.client("sqs", region_name=region)
+        self.stream_arn = provisioned.attributes[(source.table, "StreamArn")]
+        self.kinesis = source.kind == "kinesis"
+        if self.kinesis:
+            self.source_arn = provisioned.attributes[(source.kinesis_stream, "Arn")]
+            self.table_name = provisioned.refs[source.table]
+        else:
+            self.source_arn = self.stream_arn
+        self.dead_letter_url = provisioned.refs[source.on_failure_queue] if source.on_failure_queue else None
+        self.last_seen: dict[str, str] = {}
+
+    # what differs between the two kinds of records
+    def _wrap(self, record: dict) -> dict:
+        if not self.kinesis:
+            return record
+        return events.kinesis_record(record, self.source_arn, self.region, self.table_name,
+                                     precision=self.source.creation_time_precision,
+                                     invoke_identity_arn=f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-{self.function_id}Role")
+
+    def _passes(self, item: dict) -> bool:
+        if not self.source.filters:
+            return True
+        if self.kinesis:
+            return any(events.matches_kinesis_filter(f, item) for f in self.source.filters)
+        return any(events.matches_filter(f, item) for f in self.source.filters)
+
+    def _event(self, batch: list[dict]) -> dict:
+        return {"Records": batch} if self.kinesis else events.stream_event(batch, self.source_arn, self.region)
+
+    def _id(self, item: dict) -> str:
+        return item["kinesis"]["sequenceNumber"] if self.kinesis else item["dynamodb"]["SequenceNumber"]
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            self.poll()
+            self.stop_event.wait(0.5)
+
+    def poll(self) -> int:
+        """One pass over the stream's shards; delivers what is new. Returns how many records
+        passed the filters."""
+        delivered = 0
+        for shard in self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            # A fresh iterator after the last record seen, on every poll, rather than
+            # following NextShardIterator: the position is the sequence number, so an
+            # iterator that expired (15 min, or evicted; see infra/moto_patches.py) while
+            # a batch was being retried cannot lose it. Nothing is skipped: the patched
+            # moto answers under one lock, and a cancelled transaction's records never
+            # become visible, so sequence numbers are never re-issued.
+            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_seen[shard_id]}
+                        if self.last_seen.get(shard_id) else {"ShardIteratorType": "TRIM_HORIZON"})
+            iterator = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                       **position)["ShardIterator"]
+            records = self.streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+            if not records:
+                continue
+            self.last_seen[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            wanted = [item for item in map(self._wrap, records) if self._passes(item)]
+            delivered += len(wanted)
+            batch_shard = events.KINESIS_SHARD if self.kinesis else shard_id
+            for start in range(0, len(wanted), self.source.batch_size):
+                self.deliver(batch_shard, wanted[start:start + self.source.batch_size])
+        return delivered
+
+    def deliver(self, shard_id: str, batch: list[dict], attempt: int = 0) -> None:
+        while batch and not self.stop_event.is_set():
+            status, result = self.invoke(self._event(batch))
+            if status == "ok":
+                failures = ((result or {}).get("batchItemFailures") or []) if self.source.report_item_failures \
+                    else []
+                if not failures:
+                    return
+                failed = {f.get("itemIdentifier") for f in failures}
+                first = next((i for i, item in enumerate(batch) if self._id(item) in failed), 0)
+                batch = batch[first:]
+            elif self.source.bisect and len(batch) > 1:
+                half = len(batch) // 2
+                self.deliver(shard_id, batch[:half], attempt)
+                self.deliver(shard_id, batch[half:], attempt)
+                return
+            attempt += 1
+            if 0 <= self.source.max_retries < attempt:
+                self.dead_letter(shard_id, batch, attempt)
+                return
+            self.stop_event.wait(self.backoff(attempt))
+
+    def dead_letter(self, shard_id: str, batch: list[dict], attempts: int) -> None:
+        _say(f"! {self.function_id}.{self.source.event_name}: {len(batch)} record(s) exhausted retries; "
+             + ("sent to the on-failure queue" if self.dead_letter_url else "skipped (no on-failure queue)"))
+        if not self.dead_letter_url:
+            return
+        message: dict[str, Any] = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts,
+                               "functionArn": f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:"
+                                              f"{PREFIX}-{self.function_id}"},
+        }
+        if self.kinesis:
+            def arrival(item: dict) -> str:
+                at = datetime.fromtimestamp(item["kinesis"]["approximateArrivalTimestamp"], UTC)
+                return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+            message["KinesisBatchInfo"] = {
+                "shardId": shard_id, "streamArn": self.source_arn, "batchSize": len(batch),
+                "startSequenceNumber": self._id(batch[0]), "endSequenceNumber": self._id(batch[-1]),
+                "approximateArrivalOfFirstRecord": arrival(batch[0]),
+                "approximateArrivalOfLastRecord": arrival(batch[-1]),
+            }
+        else:
+            message["DDBStreamBatchInfo"] = {
+                "shardId": shard_id, "streamArn": self.source_arn, "batchSize": len(batch),
+                "startSequenceNumber": self._id(batch[0]), "endSequenceNumber": self._id(batch[-1]),
+            }
+        self.sqs.send_message(QueueUrl=self.dead_letter_url, MessageBody=json.dumps(message))
+
+
 class LocalStack:
     def __init__(self, port: int, moto_port: int, compression: float, region: str,
                  virtual_clock: bool = True) -> None:
@@ -462,7 +620,7 @@ class LocalStack:
             return self.fire(parts[2], parse_qs(url.query.replace("+", "%2B")).get("at", [None])[-1])
         return self.receiver.handle(method, url.path, parse_qs(url.query), headers, body)
 
-    # ------------------------------------------------------------ DynamoDB streams
+    # ------------------------------------------------------------ event sources
     def _keep_running(self, name: str, loop: Any, *args: Any) -> None:
         """An event source mapping or schedule does not stop on an error: report it, go on."""
         while not self.stop_event.is_set():
@@ -471,71 +629,6 @@ class LocalStack:
             except Exception as error:
                 _say(f"! {name}: {type(error).__name__}: {error}; retrying")
                 self.stop_event.wait(1)
-
-    def _poll_stream(self, fn: Function, source: StreamSource) -> None:
-        import boto3
-
-        streams = boto3.client("dynamodbstreams", region_name=self.region)
-        sqs = boto3.client("sqs", region_name=self.region)
-        arn = self.provisioned.attributes[(source.table, "StreamArn")]
-        last_seen: dict[str, str | None] = {}
-        pool = self.pools[fn.logical_id]
-        while not self.stop_event.is_set():
-            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                shard_id = shard["ShardId"]
-                # A fresh iterator after the last record seen, on every poll, rather than
-                # following NextShardIterator: the position is the sequence number, so an
-                # iterator that expired (15 min, or evicted; see infra/moto_patches.py) while
-                # a batch was being retried cannot lose it. Nothing is skipped: the patched
-                # moto answers under one lock, and a cancelled transaction's records never
-                # become visible, so sequence numbers are never re-issued.
-                position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last_seen[shard_id]}
-                            if last_seen.get(shard_id) else {"ShardIteratorType": "TRIM_HORIZON"})
-                iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)["ShardIterator"]
-                records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
-                if not records:
-                    continue
-                last_seen[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
-                wanted = [r for r in records
-                          if not source.filters or any(events.matches_filter(f, r) for f in source.filters)]
-                for start in range(0, len(wanted), source.batch_size):
-                    self._deliver(pool, source, arn, shard_id, wanted[start:start + source.batch_size], sqs)
-            self.stop_event.wait(0.5)
-
-    def _deliver(self, pool: FunctionPool, source: StreamSource, arn: str, shard_id: str, batch: list[dict],
-                 sqs: Any) -> None:
-        attempt = 0
-        while batch and not self.stop_event.is_set():
-            status, result = pool.invoke(events.stream_event(batch, arn, self.region))
-            if status == "ok":
-                failures = (result or {}).get("batchItemFailures") or [] if source.report_item_failures else []
-                if not failures:
-                    return
-                failed = {f["itemIdentifier"] for f in failures}
-                first = next((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), 0)
-                batch = batch[first:]
-            attempt += 1
-            if 0 <= source.max_retries < attempt:
-                self._dead_letter(source, arn, shard_id, batch, attempt, sqs)
-                return
-            self.stop_event.wait(min(0.2 * 2 ** attempt, 5))
-
-    def _dead_letter(self, source: StreamSource, arn: str, shard_id: str, batch: list[dict], attempts: int,
-                     sqs: Any) -> None:
-        _say(f"! {source.event_name}: {len(batch)} record(s) exhausted retries; sent to the on-failure queue")
-        if not source.on_failure_queue:
-            return
-        message = {
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
-            "DDBStreamBatchInfo": {
-                "shardId": shard_id, "streamArn": arn, "batchSize": len(batch),
-                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
-            },
-        }
-        sqs.send_message(QueueUrl=self.provisioned.refs[source.on_failure_queue], MessageBody=json.dumps(message))
 
     # ------------------------------------------------------------ SQS
     def _poll_queue(self, fn: Function, source: QueueSource) -> None:
@@ -664,9 +757,11 @@ class LocalStack:
         self.seed_channels()
         self.seed_staff()
         for fn in self.functions:
-            for source in fn.streams:
+            for source in fn.streams:  # one mapping (and position) each, kept across a loop's restart
+                mapping = StreamMapping(fn.logical_id, source, self.provisioned, self.region,
+                                        self.pools[fn.logical_id].invoke, self.stop_event)
                 threading.Thread(target=self._keep_running, daemon=True,
-                                 args=(f"{fn.logical_id}.{source.event_name}", self._poll_stream, fn, source)).start()
+                                 args=(f"{fn.logical_id}.{source.event_name}", mapping.run)).start()
             for source in fn.queues:
                 threading.Thread(target=self._keep_running, daemon=True,
                                  args=(f"{fn.logical_id}.{source.event_name}", self._poll_queue, fn, source)).start()

@@ -86,13 +86,23 @@ def _route_authorizer(template: dict, event_props: dict) -> str | None:
 
 @dataclass
 class StreamSource:
-    table: str  # logical id of the table whose stream triggers the function
+    """A stream event source: the table's DynamoDB stream (`kind` "dynamodb"), or a Kinesis
+    stream fed by Kinesis Data Streams for DynamoDB (`kind` "kinesis": `table` is the table
+    whose KinesisStreamSpecification names `kinesis_stream`, and `filters` apply to the
+    record's decoded `data`)."""
+
+    table: str  # logical id of the table whose changes trigger the function
     event_name: str
     batch_size: int
-    max_retries: int
+    max_retries: int  # -1: until the records expire
     filters: list[dict]
     on_failure_queue: str | None
     report_item_failures: bool
+    bisect: bool = False  # BisectBatchOnFunctionError
+    kind: str = "dynamodb"  # "dynamodb" | "kinesis"
+    kinesis_stream: str | None = None  # logical id of the AWS::Kinesis::Stream (kind "kinesis")
+    # ApproximateCreationDateTime in the Kinesis record's data: epoch milliseconds or microseconds
+    creation_time_precision: str = "MILLISECOND"
 
 
 @dataclass
@@ -146,6 +156,58 @@ def _table_of(stream_ref: Any) -> str:
     raise ValueError(f"stream source {stream_ref!r} is not !GetAtt <Table>.StreamArn")
 
 
+def kinesis_feeds(template: dict) -> dict[str, tuple[str, str]]:
+    """Kinesis Data Streams for DynamoDB as the template declares it: for each Kinesis stream a
+    table's KinesisStreamSpecification names, (that table, its ApproximateCreationDateTimePrecision)."""
+    feeds: dict[str, tuple[str, str]] = {}
+    for table, resource in resources_of(template, "AWS::DynamoDB::Table").items():
+        spec = resource.get("Properties", {}).get("KinesisStreamSpecification")
+        if not spec:
+            continue
+        arn = spec.get("StreamArn")
+        if not (isinstance(arn, dict) and "Fn::GetAtt" in arn and arn["Fn::GetAtt"][1] == "Arn"):
+            raise ValueError(f"{table}: KinesisStreamSpecification.StreamArn must be !GetAtt <Stream>.Arn "
+                             "to be emulated locally")
+        stream = arn["Fn::GetAtt"][0]
+        if stream in feeds:  # allowed on AWS; the local stack would have to interleave two tables' changes
+            raise ValueError(f"Kinesis stream {stream} is fed by {feeds[stream][0]} and {table}: "
+                             "more than one table per stream is not emulated locally")
+        feeds[stream] = (table, spec.get("ApproximateCreationDateTimePrecision", "MILLISECOND"))
+    return feeds
+
+
+def _kinesis_source(template: dict, where: str, name: str, ev: dict) -> StreamSource:
+    ref = ev.get("Stream")
+    if not (isinstance(ref, dict) and "Fn::GetAtt" in ref and ref["Fn::GetAtt"][1] == "Arn"):
+        raise ValueError(f"{where}: Kinesis event Stream {ref!r} is not !GetAtt <Stream>.Arn")
+    stream = ref["Fn::GetAtt"][0]
+    if template["Resources"].get(stream, {}).get("Type") != "AWS::Kinesis::Stream":
+        raise ValueError(f"{where}: {stream} is not an AWS::Kinesis::Stream of the template")
+    feeds = kinesis_feeds(template)
+    if stream not in feeds:
+        raise ValueError(f"{where}: no table's KinesisStreamSpecification feeds {stream}; only Kinesis Data "
+                         "Streams for DynamoDB is emulated locally (nothing else would put records on it)")
+    filters = [json.loads(f["Pattern"]) for f in (ev.get("FilterCriteria") or {}).get("Filters", [])]
+    for pattern in filters:
+        if set(pattern) - {"data"}:  # Lambda refuses such a mapping
+            raise ValueError(f"{where}: a Kinesis event source filters on the data key only, not {sorted(pattern)}")
+    table, precision = feeds[stream]
+    return StreamSource(table=table, kinesis_stream=stream, kind="kinesis", creation_time_precision=precision,
+                        filters=filters, **_stream_options(name, ev))
+
+
+def _stream_options(name: str, ev: dict) -> dict[str, Any]:
+    failure = (ev.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+    return {
+        "event_name": name,
+        "batch_size": int(ev.get("BatchSize", 100)),
+        "max_retries": int(ev.get("MaximumRetryAttempts", -1)),
+        "on_failure_queue": failure["Fn::GetAtt"][0] if failure else None,
+        "report_item_failures": "ReportBatchItemFailures" in ev.get("FunctionResponseTypes", []),
+        "bisect": bool(ev.get("BisectBatchOnFunctionError", False)),
+    }
+
+
 def functions(template: dict | None = None) -> list[Function]:
     template = template or load()
     found = []
@@ -160,16 +222,12 @@ def functions(template: dict | None = None) -> list[Function]:
                 fn.api_routes.append(ApiRoute(ev["Method"].upper(), ev["Path"], name,
                                               _route_authorizer(template, ev)))
             elif event["Type"] == "DynamoDB":
-                failure = (ev.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
                 fn.streams.append(StreamSource(
                     table=_table_of(ev["Stream"]),
-                    event_name=name,
-                    batch_size=int(ev.get("BatchSize", 100)),
-                    max_retries=int(ev.get("MaximumRetryAttempts", -1)),
                     filters=[json.loads(f["Pattern"]) for f in (ev.get("FilterCriteria") or {}).get("Filters", [])],
-                    on_failure_queue=failure["Fn::GetAtt"][0] if failure else None,
-                    report_item_failures="ReportBatchItemFailures" in ev.get("FunctionResponseTypes", []),
-                ))
+                    **_stream_options(name, ev)))
+            elif event["Type"] == "Kinesis":
+                fn.streams.append(_kinesis_source(template, f"{logical_id}.{name}", name, ev))
             elif event["Type"] == "SQS":
                 fn.queues.append(QueueSource(
                     queue=ev["Queue"]["Fn::GetAtt"][0], event_name=name, batch_size=int(ev.get("BatchSize", 10)),

@@ -109,17 +109,28 @@ def table_items(name: str) -> list[dict]:
 
 class StreamReader:
     """Reads a table's stream from moto as Lambda's event source mapping does, keeping
-    its position, and hands the records that pass the function's filter to it."""
+    its position, and hands the records that pass the function's filter to it.
 
-    def __init__(self, provisioned: Provisioned, logical_id: str) -> None:
+    For a Kinesis event source (Kinesis Data Streams for DynamoDB) it reads the feeding
+    table's DynamoDB stream (moto puts nothing on the Kinesis stream) and hands each change
+    wrapped as the Kinesis record AWS delivers (infra.events.kinesis_event), the filter
+    applied to the decoded `data`. `redeliver()` sends the last batch again, as AWS may."""
+
+    def __init__(self, provisioned: Provisioned, logical_id: str, event_name: str | None = None) -> None:
         self.fn = FUNCTIONS[logical_id]
-        self.source = self.fn.streams[0]
+        self.source = next(s for s in self.fn.streams if event_name in (None, s.event_name))
         self.arn = provisioned.attributes[(self.source.table, "StreamArn")]
+        self.kinesis = self.source.kind == "kinesis"
+        if self.kinesis:
+            self.kinesis_arn = provisioned.attributes[(self.source.kinesis_stream, "Arn")]
+            self.table_name = provisioned.refs[self.source.table]
         self.client = boto3.client("dynamodbstreams", region_name=REGION)
         self.shard = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
         self.last_seen: str | None = None
+        self.last_batch: list[dict] = []
 
     def pending(self) -> list[dict]:
+        """The new stream records (as dynamodbstreams.get_records returns them) that pass the filter."""
         # a fresh iterator each read: moto replaces the shard object when it cancels a transaction
         position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_seen}
                     if self.last_seen else {"ShardIteratorType": "TRIM_HORIZON"})
@@ -127,9 +138,20 @@ class StreamReader:
         records = self.client.get_records(ShardIterator=iterator)["Records"]
         if records:
             self.last_seen = records[-1]["dynamodb"]["SequenceNumber"]
-        return [r for r in records if any(events.matches_filter(f, r) for f in self.source.filters)]
+        return [r for r in records if self._passes(r)]
+
+    def _passes(self, record: dict) -> bool:
+        if not self.source.filters:
+            return True
+        if self.kinesis:
+            wrapped = self.event([record])["Records"][0]
+            return any(events.matches_kinesis_filter(f, wrapped) for f in self.source.filters)
+        return any(events.matches_filter(f, record) for f in self.source.filters)
 
     def event(self, records: list[dict]) -> dict:
+        if self.kinesis:
+            return events.kinesis_event(records, self.kinesis_arn, REGION, self.table_name,
+                                        precision=self.source.creation_time_precision)
         return events.stream_event(records, self.arn, REGION)
 
     def deliver(self) -> list[dict]:
@@ -137,6 +159,16 @@ class StreamReader:
         records = self.pending()
         if not records:
             return []
+        self.last_batch = records
+        return self._invoke(records)
+
+    def redeliver(self) -> list[dict]:
+        """The last delivered batch once more, the same records with the same ids (a stream's
+        at-least-once delivery: a retry, or a Kinesis duplicate); returns its batchItemFailures."""
+        assert self.last_batch, "nothing delivered yet"
+        return self._invoke(self.last_batch)
+
+    def _invoke(self, records: list[dict]) -> list[dict]:
         result = handler(self.fn.logical_id)(self.event(records), events.LambdaContext(self.fn.logical_id))
         return (result or {}).get("batchItemFailures", [])
 
