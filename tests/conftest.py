@@ -32,6 +32,7 @@ os.environ.update({
     "ORDERS_TABLE": f"{PREFIX}-OrdersTable",
     "DUTY_LIST_TABLE": f"{PREFIX}-DutyListTable",
     "REPORTS_TABLE": f"{PREFIX}-ReportsTable",
+    "KPI_TABLE": f"{PREFIX}-KpiTable",
     "REPORTS_BUCKET": f"{PREFIX}-reportsbucket",
     "REPORT_URL_SECONDS": "900",
     "ATTACHMENTS_BUCKET": f"{PREFIX}-attachmentsbucket",

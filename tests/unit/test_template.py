@@ -27,7 +27,7 @@ def test_every_function_has_its_own_least_privilege_policy():
 
 def test_tables_have_point_in_time_recovery_and_encryption():
     tables = cfn.resources_of(TEMPLATE, "AWS::DynamoDB::Table")
-    assert set(tables) == {"OrdersTable", "DutyListTable", "ReportsTable"}
+    assert set(tables) == {"OrdersTable", "DutyListTable", "ReportsTable", "KpiTable"}
     for table in tables.values():
         props = table["Properties"]
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
