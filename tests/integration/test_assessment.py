@@ -24,11 +24,13 @@ from datetime import datetime
 import boto3
 import pytest
 
+from minyi.dal import orders
 from minyi.models.kpi import Counters
 from minyi.reports import assemble, counting
 from tests.conftest import REGION
 from tests.helpers import CENTRE, CHENGGUAN, StreamReader
 from tests.integration.test_clock import Story, at
+from tests.integration.test_staff_api import staff
 
 ZHUJIAN = ("zhujian01", "department", "区住建局")
 REPLY = {"result": "resolved", "text": "已修复路灯。"}
@@ -218,3 +220,35 @@ def test_a_backfill_from_the_orders_table_rebuilds_exactly_what_live_counting_co
     # And a backfill over live counters changes nothing either
     counting.rebuild("2026-01", "2026-01", lookback_days=31)
     assert meaning(kpi_items()) == meaning(live)
+
+
+def test_the_dashboard_answers_each_scope_from_the_counters(month):
+    # Given the scripted month counted, and one order still waiting for its department
+    script(month)
+    waiting = month.dispatched(at("2026-01-30T09:00:00"), content="梅林镇华丰社区又一处路灯坏了")
+    month.counted()
+    # When the centre opens the dashboard for January
+    month.now = at("2026-01-30T10:00:00")
+    status, board, _ = staff("GET", "/staff/dashboard", CENTRE, query={"period": ["2026-01"]})
+    # Then every department is there with the three core rates and the score, ranked in its group
+    assert status == 200 and board["period_label"] == "2026年1月"
+    rows = {row["department"]: row for row in board["departments"]}
+    assert rows["区城管局"]["response_rate"] == pytest.approx(3 / 4)
+    assert rows["区城管局"]["completion_rate"] == 1.0
+    assert rows["区城管局"]["satisfaction_rate"] == pytest.approx(2 / 3)
+    assert rows["区城管局"]["score"] == pytest.approx(80.56)
+    assert rows["区住建局"]["rank"] == 1 and rows["区城管局"]["rank"] == 2
+    assert "得分" in board["formula"]
+    # And what is open now comes from the gauges: the new order waits to be signed, B (不满意)
+    # waits in the centre's queue for a decision, the rest are closed
+    assert board["open_by_status"] == {"closed": 4, "dispatched": 1, "dissatisfied": 1}
+    assert board["queues"] == {"dissatisfied": 1}
+    assert board["totals"]["counts"]["received"] == 6 and orders.get_order(waiting).status.value == "dispatched"
+    # When 区城管局 opens it, Then it sees its own row only
+    status, own, _ = staff("GET", "/staff/dashboard", CHENGGUAN, query={"period": ["2026-01"]})
+    assert status == 200 and [row["department"] for row in own["departments"]] == ["区城管局"]
+    assert own["totals"]["response_rate"] == pytest.approx(3 / 4)
+    # And a period that is not a month is refused, changing nothing
+    for bad in ("2026-13", "0001-01", "2026-1", "2026-01-05"):
+        status, error, _ = staff("GET", "/staff/dashboard", CENTRE, query={"period": [bad]})
+        assert status == 400 and error["error"]["code"] == "validation_failed", bad
