@@ -251,4 +251,4 @@ def test_the_dashboard_answers_each_scope_from_the_counters(month):
     # And a period that is not a month is refused, changing nothing
     for bad in ("2026-13", "0001-01", "2026-1", "2026-01-05"):
         status, error, _ = staff("GET", "/staff/dashboard", CENTRE, query={"period": [bad]})
-        assert status == 400 and error["error"]["code"] == "validation_failed", bad
+        assert status == 400 and error["error"]["code"] == "validation_error", bad
