@@ -20,18 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from minyi.models.report import ReportDocument  # noqa: E402
+from minyi.models.report import ReportDocument, ViewRow  # noqa: E402
 from minyi.reports.workbook import render_csv, render_json, render_xlsx  # noqa: E402
 from tests.builders import a_report_document  # noqa: E402
 
 
 def empty_document() -> ReportDocument:
-    full = a_report_document()
-    return full.model_copy(update={"total": full.total.model_copy(update={"counters": full.total.counters.__class__(),
-                                                                          "rates": full.total.rates.__class__(),
-                                                                          "score": None}),
-                                   "departments": [], "townships": [], "channels": [], "matters": [],
-                                   "daily": [], "hotspots": [], "details": []})
+    return a_report_document().model_copy(update={
+        "total": ViewRow(name="合计", label="合计"), "departments": [], "townships": [], "channels": [],
+        "matters": [], "daily": [], "hotspots": [], "details": []})
 
 
 def main() -> int:

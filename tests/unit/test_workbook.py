@@ -61,8 +61,10 @@ def refs(chart) -> list[str]:
     return found
 
 
-def test_the_workbook_has_its_seven_sheets_in_chinese_in_order(book):
+def test_the_workbook_has_its_seven_sheets_in_chinese_in_order(doc, book):
     assert book.sheetnames == list(SHEETS) == ["总览", "趋势", "渠道", "事项", "乡镇", "热点", "明细"]
+    assert render_xlsx(doc) == render_xlsx(doc)  # a rebuilt report is the same file
+    assert book.properties.title == "民意速办考核报表（全县）2026年11月"
 
 
 def test_the_overview_ranks_every_department_with_its_rates_as_percentages_and_the_county_total(doc, book):

@@ -20,7 +20,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import xlsxwriter
@@ -114,6 +114,9 @@ def township_columns(rows: Sequence[ViewRow]) -> list[Column]:
             *[_rate(name) for name in ("response", "completion", "on_time", "satisfaction", "resolution")],
             *([Column("红黑榜", _marker)] if ranked else [])]
 
+
+LIST_COLUMNS = [Column("排名", lambda r: r.rank, "place"), Column("单位", lambda r: r.label),
+                Column("组别", lambda r: r.group), Column("得分", lambda r: r.score, "score")]
 
 HOTSPOT_COLUMNS = [Column("类型", lambda h: HOTSPOT_KINDS.get(h.kind, h.kind)), Column("事项", lambda h: h.matter),
                    Column("地点", lambda h: h.place), Column("开始日期", lambda h: h.first_day, "date"),
@@ -334,7 +337,8 @@ def render_xlsx(doc: ReportDocument) -> bytes:
     book = _Book()
     book.wb.set_properties({"title": title(doc), "subject": doc.formula, "author": "民意速办",
                             "company": "12345 政务服务便民热线",
-                            "created": doc.built_at.astimezone(SHANGHAI).replace(tzinfo=None)})
+                            # written as UTC ("Z"); the same document makes the same bytes
+                            "created": doc.built_at.astimezone(UTC).replace(tzinfo=None)})
     _overview(book, doc)
     _trend(book, doc)
     _channels(book, doc)
@@ -399,16 +403,14 @@ def _lists(sheet: _Sheet, rows: Sequence[ViewRow]) -> None:
             sheet.line(f"{name}（{group or '全部'}）", "subtitle")
             listed = sorted((row for row in rows if row.group == group and getattr(row, flag)),
                             key=lambda row: (row.rank or 0, row.name), reverse=(flag == "black"))
-            for c, header in enumerate(("排名", "单位", "组别", "得分")):
-                sheet.ws.write_string(sheet.row, c, header, formats["header"])
+            for c, column in enumerate(LIST_COLUMNS):
+                sheet.ws.write_string(sheet.row, c, column.header, formats["header"])
             sheet.row += 1
             if not listed:
                 sheet.ws.write_string(sheet.row, 1, "（无）", formats["note"])
                 sheet.row += 1
             for row in listed:
-                sheet.cells(sheet.row, [Column("排名", lambda r: r.rank, "place"), Column("单位", lambda r: r.label),
-                                        Column("组别", lambda r: r.group), Column("得分", lambda r: r.score, "score")],
-                            row, "")
+                sheet.cells(sheet.row, LIST_COLUMNS, row, "")
                 sheet.ws.write_string(sheet.row, 1, row.label, formats[flag])
                 sheet.row += 1
             sheet.row += 1
