@@ -1,10 +1,11 @@
 """Hotspots (热点预警) in the KPI table, and the orders of one request key.
 
-Hotspot items: pk `hotspot#<YYYY-MM of its first day>`, sk `<first day>#<kind>#<key>`: a period's
-hotspots (by first day) are one Query per month. The sk is the hotspot's identity (kind, key, first
-day), so storing a hotspot found again is a failed conditional put, never a second item.
-Open pointers: pk `hotspot#open`, sk `<kind>#<key>`: the episode a group or request key is in (its
-item's first day and last day), so the next day's detection extends it rather than opening another.
+Hotspot items: pk `hotspot#<YYYY-MM of the day it was raised>`, sk `<raised day>#<kind>#<key>`: the
+hotspots raised in a period are one Query per month. Detecting the day again puts the same key, a
+failed conditional put, never a second item.
+Open pointers: pk `hotspot#open`, sk `<kind>#<key>`: the latest episode of a group or request key
+(its item's raised, first and last days), so the next day's detection extends it rather than
+opening another, and a day detected again (or an older day detected later) finds it.
 
 This module stores and reads; what a hotspot is belongs to `minyi.reports.hotspot_watch`.
 """
@@ -23,8 +24,8 @@ from minyi.dal.order_records import OrderRecord
 from minyi.models.hotspot import HotspotRecord, KeyKind
 
 OPEN = "hotspot#open"
-_FIELDS = ("kind", "key", "matter", "matter_code", "township", "first", "last", "count", "baseline", "strength",
-           "p_value", "key_kind", "unit", "units", "order_ids", "detected_at", "announced_at")
+_FIELDS = ("kind", "key", "matter", "matter_code", "township", "raised", "first", "last", "count", "baseline",
+           "strength", "p_value", "key_kind", "unit", "units", "order_ids", "detected_at", "announced_at")
 
 
 @cache
@@ -38,16 +39,16 @@ def _table() -> str:
     return settings.require("kpi_table")
 
 
-def _pk(first: date) -> str:
-    return f"hotspot#{first.strftime('%Y-%m')}"
+def _pk(raised: date) -> str:
+    return f"hotspot#{raised.strftime('%Y-%m')}"
 
 
-def _sk(record: HotspotRecord) -> str:
-    return f"{record.first.isoformat()}#{record.kind}#{record.key}"
+def _sk(raised: date, kind: str, key: str) -> str:
+    return f"{raised.isoformat()}#{kind}#{key}"
 
 
 def _key(record: HotspotRecord) -> dict[str, Any]:
-    return {"pk": {"S": _pk(record.first)}, "sk": {"S": _sk(record)}}
+    return {"pk": {"S": _pk(record.raised)}, "sk": {"S": _sk(record.raised, record.kind, record.key)}}
 
 
 def _item(record: HotspotRecord) -> dict[str, Any]:
@@ -64,9 +65,9 @@ def _record(item: dict[str, Any]) -> HotspotRecord:
     return HotspotRecord.model_validate({name: body[name] for name in _FIELDS if name in body})
 
 
-def get(kind: str, key: str, first: date) -> HotspotRecord | None:
+def get(kind: str, key: str, raised: date) -> HotspotRecord | None:
     item = _client().get_item(TableName=_table(), ConsistentRead=True, Key={
-        "pk": {"S": _pk(first)}, "sk": {"S": f"{first.isoformat()}#{kind}#{key}"}}).get("Item")
+        "pk": {"S": _pk(raised)}, "sk": {"S": _sk(raised, kind, key)}}).get("Item")
     return _record(item) if item else None
 
 
@@ -76,7 +77,7 @@ def open_episode(kind: str, key: str) -> HotspotRecord | None:
                               Key={"pk": {"S": OPEN}, "sk": {"S": f"{kind}#{key}"}}).get("Item")
     if item is None:
         return None
-    return get(kind, key, date.fromisoformat(item["first"]["S"]))
+    return get(kind, key, date.fromisoformat(item["raised"]["S"]))
 
 
 def _point(record: HotspotRecord) -> None:
@@ -87,7 +88,8 @@ def _point(record: HotspotRecord) -> None:
         client.put_item(
             TableName=_table(),
             Item={"pk": {"S": OPEN}, "sk": {"S": f"{record.kind}#{record.key}"},
-                  "first": {"S": record.first.isoformat()}, "last": {"S": record.last.isoformat()}},
+                  "raised": {"S": record.raised.isoformat()}, "first": {"S": record.first.isoformat()},
+                  "last": {"S": record.last.isoformat()}},
             ConditionExpression="attribute_not_exists(pk) OR #last <= :last",
             ExpressionAttributeNames={"#last": "last"},
             ExpressionAttributeValues={":last": {"S": record.last.isoformat()}})
@@ -141,7 +143,7 @@ def release_announcement(record: HotspotRecord) -> None:
 
 
 def between(start: date, end: date) -> Iterator[HotspotRecord]:
-    """Every hotspot whose first day is in start..end (inclusive), by first day: one Query per month."""
+    """Every hotspot raised on a day of start..end (inclusive), by that day: one Query per month."""
     client = _client()
     month = date(start.year, start.month, 1)
     while month <= end:

@@ -20,7 +20,8 @@ class HotspotRecord(BaseModel):
     request key (repeated: the orders index's key of one matter from one phone, or about one
     address: a hash, never the number), from its first day to its last.
 
-    Identified by (kind, key, first day): detecting a day again finds the same record."""
+    Identified by (kind, key, first day); stored under the day it was raised (for a repeated
+    request, the day of the `min_repeats`-th order; its first day is the first of those)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,6 +30,7 @@ class HotspotRecord(BaseModel):
     matter: str  # rising: the level-1 matter; repeated: the matter's path 一级/二级/三级
     matter_code: str | None = None  # repeated: the level-3 code of the index key
     township: str | None = None  # None: county-wide (rising) or not known (repeated)
+    raised: date  # the day whose detection opened it (预警日): how periods list hotspots
     first: date
     last: date
     count: int = Field(ge=1)  # rising: messages on the flagged days; repeated: the orders of the episode
@@ -57,7 +59,8 @@ class HotspotRecord(BaseModel):
         """As the staff API shows it: no key (a hash of a phone or an address is still theirs)."""
         return {"id": self.id, "kind": self.kind, "kind_label": KIND_LABELS[self.kind], "matter": self.matter,
                 "matter_code": self.matter_code, "township": self.township, "place": self.place,
-                "first_day": self.first.isoformat(), "last_day": self.last.isoformat(), "count": self.count,
+                "raised_day": self.raised.isoformat(), "first_day": self.first.isoformat(),
+                "last_day": self.last.isoformat(), "count": self.count,
                 "baseline": self.baseline if self.kind == "rising" else None,
                 "p_value": self.p_value, "strength": self.strength, "key_kind": self.key_kind,
                 "unit": self.unit, "units": self.units, "order_ids": self.order_ids}

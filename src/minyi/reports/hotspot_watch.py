@@ -14,7 +14,8 @@ grow with the table:
   with `min_repeats` of them is a hotspot, keyed by the index's key (a hash: the phone is read
   only to know the key and never kept).
 
-One group's or key's episode is one hotspot (kind, key, first day): a rising group flagged again
+One group's or key's episode is one hotspot (kind, key, first day), stored under the day it was
+raised (the detected day that opened it; lists and reports take hotspots by it): a rising group flagged again
 the day after its last day, or a repeated key asked again within the window of its last day,
 extends the stored hotspot (last day, count; no second announcement); detecting a day again
 changes nothing. A new hotspot is announced once on the bus (`minyi.hotspots`: `HotspotRising`,
@@ -132,7 +133,7 @@ def rising_on(day: date, rules: HotspotRules) -> list[Hotspot]:
 def _rising_record(found: Hotspot, day: date, now: datetime, duty_list: DutyList | None) -> HotspotRecord:
     return HotspotRecord(
         kind="rising", key=f"{found.matter}/{found.township or '*'}", matter=found.matter, township=found.township,
-        first=day, last=day, count=found.count, baseline=found.baseline, strength=found.strength,
+        raised=day, first=day, last=day, count=found.count, baseline=found.baseline, strength=found.strength,
         p_value=_p(found.count, found.baseline), units=_leads(found.matter, found.township, duty_list),
         detected_at=now)
 
@@ -181,8 +182,9 @@ def repeated_on(day: date, rules: HotspotRules, now: datetime) -> list[HotspotRe
         found.append(HotspotRecord(
             kind="repeated", key=f"{key_kind}:{key}", matter="/".join(latest.matter) or (latest.matter_code or ""),
             matter_code=latest.matter_code, township=None if township == NO_TOWNSHIP else township,
-            first=clock.to_shanghai(asked[0][1]).date(), last=day, count=len(asked), strength=float(len(asked)),
-            key_kind=key_kind, unit=_unit(latest), order_ids=[oid for oid, _ in asked], detected_at=now))
+            raised=day, first=clock.to_shanghai(asked[0][1]).date(), last=day, count=len(asked),
+            strength=float(len(asked)), key_kind=key_kind, unit=_unit(latest), order_ids=[oid for oid, _ in asked],
+            detected_at=now))
     return found
 
 
@@ -208,7 +210,7 @@ def _keep(found: HotspotRecord, rules: HotspotRules, now: datetime, contacts: Co
             done.extended.append(extended)
         return
     if not store.insert(found):
-        found = store.get(found.kind, found.key, found.first) or found
+        found = store.get(found.kind, found.key, found.raised) or found
         if found.announced_at is not None:
             return  # stored and announced by an earlier detection of the day
     done.opened.append(found)
@@ -298,8 +300,9 @@ def _parse_day(name: str, text: str) -> date:
 
 
 def listing(identity: StaffIdentity, query: dict[str, str], now: datetime) -> dict[str, Any]:
-    """GET /staff/hotspots?from=&to=&kind=: the hotspots that opened in the range (default: the last
-    7 days, today included), strongest of each day first, as the caller may see them."""
+    """GET /staff/hotspots?from=&to=&kind=: the hotspots raised in the range (default: the last 7
+    days, today included), the latest day first and the strongest first within a day, as the
+    caller may see them."""
     scope = _scope(identity)
     today = clock.to_shanghai(now).date()
     end = _parse_day("to", query["to"]) if query.get("to") else today
@@ -316,7 +319,7 @@ def listing(identity: StaffIdentity, query: dict[str, str], now: datetime) -> di
         raise ValidationFailed("kind is rising or repeated",
                                [{"field": "kind", "problem": "must be rising or repeated", "type": "enum"}])
     found = [r for r in store.between(start, end) if (kind is None or r.kind == kind) and _visible(scope, r)]
-    found.sort(key=lambda r: (-r.first.toordinal(), -r.strength, r.kind, r.key))  # the latest day first
+    found.sort(key=lambda r: (-r.raised.toordinal(), -r.strength, r.kind, r.key))
     return {"from": start.isoformat(), "to": end.isoformat(), "kind": kind, "scope": scope,
             "count": len(found), "hotspots": [r.public() for r in found], "as_of": clock.iso(now)}
 
@@ -326,10 +329,10 @@ def may_detect(identity: StaffIdentity) -> None:
 
 
 def hotspot_rows(start: date, end: date, scope: str | None) -> list[HotspotRow]:
-    """The report's section (热点预警): the hotspots that opened in start..end (inclusive), as
-    `scope` (a department; None: the county) may see them, by first day then strength."""
+    """The report's section (热点预警): the hotspots raised in start..end (inclusive), as `scope`
+    (a department; None: the county) may see them, by the day raised, then strength."""
     rows = []
-    found = sorted(store.between(start, end), key=lambda r: (r.first, -r.strength, r.kind, r.key))
+    found = sorted(store.between(start, end), key=lambda r: (r.raised, -r.strength, r.kind, r.key))
     for record in found:
         if not _visible(scope, record):
             continue
