@@ -14,6 +14,7 @@ from minyi.core.errors import ValidationFailed
 from minyi.core.jsonbody import media_type, parse_model
 from minyi.core.observability import metrics
 from minyi.entrypoints.http import App, json_response
+from minyi.models.hotspot import DetectRequest
 from minyi.models.identity import StaffIdentity
 from minyi.models.lifecycle import Command
 from minyi.models.staff import (
@@ -40,8 +41,10 @@ from minyi.models.staff import (
     RollbackRequest,
     SignRequest,
 )
+from minyi.reports import hotspot_watch
 from minyi.reports.dashboard import dashboard_for
 from minyi.routing.cache import CachedDutyList
+from minyi.routing.liaisons import contact_of
 
 SETTINGS = settings.load("orders_table", "duty_list_table", "event_bus_name", "attachments_bucket", "kpi_table")
 duty_list = CachedDutyList(ttl=SETTINGS.duty_list_cache_seconds)
@@ -65,6 +68,19 @@ def get_queue(identity: StaffIdentity, queue: str) -> Response:
 @app.staff_route("/staff/dashboard", methods=["GET"])
 def get_dashboard(identity: StaffIdentity) -> Response:
     return json_response(dashboard_for(identity, app.query().get("period"), clock.now()))
+
+
+@app.staff_route("/staff/hotspots", methods=["GET"])
+def list_hotspots(identity: StaffIdentity) -> Response:
+    return json_response(hotspot_watch.listing(identity, app.query(), clock.now()))
+
+
+@app.staff_route("/staff/hotspots/detect", methods=["POST"])
+def detect_hotspots(identity: StaffIdentity) -> Response:
+    hotspot_watch.may_detect(identity)
+    now = clock.now()
+    day = hotspot_watch.judged_day(_empty_or(DetectRequest).day, now)
+    return json_response(hotspot_watch.detect_day(day, now, duty_list.get(), contact_of).answer())
 
 
 @app.staff_route("/staff/orders", methods=["GET"])

@@ -66,3 +66,14 @@ def clock_event(detail_type: str, detail: dict[str, Any]) -> None:
     contacts. Consumers take (order_id, limit, step) as the deduplication key."""
     _put([{"Source": CLOCK_SOURCE, "DetailType": detail_type, "EventBusName": settings.require("event_bus_name"),
            "Detail": json.dumps(detail, ensure_ascii=False)}])
+
+
+HOTSPOT_SOURCE = "minyi.hotspots"
+
+
+def hotspot_event(detail_type: str, detail: dict[str, Any]) -> None:
+    """热点预警 on the bus: `HotspotRising` (a matter well above its own baseline) and
+    `HotspotRepeated` (the same request three or more times, for the unit's leaders). Consumers
+    take the detail's `hotspot_id` as the deduplication key."""
+    _put([{"Source": HOTSPOT_SOURCE, "DetailType": detail_type, "EventBusName": settings.require("event_bus_name"),
+           "Detail": json.dumps(detail, ensure_ascii=False)}])

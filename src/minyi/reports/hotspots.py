@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -124,24 +124,35 @@ def detect(messages: Iterable[Message], rules: HotspotRules | None = None) -> li
                                         h.key or ""))
 
 
+Series = Mapping[tuple[str, str | None], Mapping[date, int]]  # (matter, township or COUNTY) -> day -> count
+
+
 def rising(ordered: list[Message], rules: HotspotRules) -> list[Hotspot]:
     if not ordered:
         return []
-    judged = _covered_days(sorted({_day(m.at) for m in ordered}), rules)
+    judged = covered_days(sorted({_day(m.at) for m in ordered}), rules)
     daily: dict[tuple[str, str | None], dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for message in ordered:
         day = _day(message.at)
         daily[(message.matter, COUNTY)][day] += 1
         if message.township:
             daily[(message.matter, message.township)][day] += 1
+    return rising_in_series(daily, judged, rules)
+
+
+def rising_in_series(daily: Series, judged: set[date], rules: HotspotRules) -> list[Hotspot]:
+    """The rising hotspots of daily counts per group (matter, township or COUNTY), flagging only
+    the `judged` days (see `covered_days`). Messages and counters (the live detector) alike."""
     found = []
     for (matter, township) in sorted(daily, key=lambda g: (g[0], g[1] or "")):
-        found += _rising_in(matter, township, sorted(daily[(matter, township)].items()), judged, rules)
+        days = sorted((day, count) for day, count in daily[(matter, township)].items() if count > 0)
+        found += _rising_in(matter, township, days, judged, rules)
     return found
 
 
-def _covered_days(days: list[date], rules: HotspotRules) -> set[date]:
-    """The days with messages whose trailing window the input covers (see the module's rule)."""
+def covered_days(days: list[date], rules: HotspotRules) -> set[date]:
+    """The days of `days` (sorted: the days with any message) whose trailing window the input
+    covers (see the module's rule)."""
     covered, start = set(), 0
     for i, day in enumerate(days):
         while days[start] < day - timedelta(days=rules.baseline_days):
