@@ -2,7 +2,7 @@
 
 Listing (`GET /reports`) is one Query of the table's one index, `listing`: partition `listing`
 = "county" for the county's reports or "department#<name>" for a department's own, sort key
-`listed_at` = "<requested_at ISO, +08:00>#<report_id>" (every time is written in Asia/Shanghai,
+`listed_at` = "<requested_at ISO to the µs, +08:00>#<report_id>" (every time is in Asia/Shanghai,
 so the text sorts as the instants do; the id breaks ties), read newest first. A department's
 list is its own partition, so it never reads another's report, not even to filter it out; the
 centre reads the county's partition, or a department's with `?department=`. Why not also an
@@ -106,7 +106,8 @@ def insert(report: Report) -> bool:
             kind=report.kind.value,
             scope=report.scope,
             listing=listing_of(report.scope),
-            listed_at=f"{requested_at}#{report.report_id}",
+            # microseconds: reports asked within one second still list in the order they were asked
+            listed_at=f"{clock.to_shanghai(report.requested_at).isoformat(timespec='microseconds')}#{report.report_id}",
         ).save(condition=ReportRecord.report_id.does_not_exist())
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
