@@ -20,11 +20,16 @@ template says (the 5-minute SLA sweep every 10 s, the daily report every 48 min)
 scheduled events carry a virtual time: the stack's start + real elapsed x compression. The
 sweep takes "now" from its event's time, so at 30 a day of deadlines passes in 48 real
 minutes while everything else (intake, staff actions, received_at, due_at) runs on the real
-clock. LOCAL_VIRTUAL_CLOCK=0 sends the real time instead. The daily report build gets the
-virtual time too: each firing is one virtual day after the last and builds the day before
-it. `POST /_local/schedules/<FunctionLogicalId>/fire?at=<ISO-8601 with zone>` fires a
-function's schedule now, once, with `at` as the event's time (default: the stack's clock),
-and answers with what the handler returned; `GET /_local/clock` tells the stack's time.
+clock. LOCAL_VIRTUAL_CLOCK=0 sends the real time instead. The report builds get the
+virtual time too: each daily firing is one virtual day after the last and builds the day
+before it (the weekly and monthly crons fire every 7 and 30 virtual days). A schedule with
+`Input` (the report schedules: `{"period_kind": ...}`) delivers that JSON as the event, as
+EventBridge does, which carries no time; so the stack adds `"time"` to it (the virtual
+clock's, or `at`'s), and adds nothing on the real clock, where the handler reads its own.
+`POST /_local/schedules/<FunctionLogicalId>/fire?at=<ISO-8601 with zone>[&schedule=<event
+name, e.g. Weekly>]` fires one of a function's schedules (default: its first) now, once,
+with `at` as the event's time (default: the stack's clock), and answers with what the
+handler returned; `GET /_local/clock` tells the stack's time.
 
 The event log. What the handlers put on the template's event bus would be dropped (nothing
 subscribes locally), so the stack adds a catch-all rule with an SQS queue target (local
@@ -256,6 +261,18 @@ class StackClock:
     def describe(self) -> dict[str, Any]:
         return {"now": self.now().isoformat(), "real_now": datetime.now(UTC).isoformat(), "virtual": self.virtual,
                 "compression": self.compression, "started_at": self.started_at.isoformat()}
+
+
+def cron_period(expression: str) -> float:
+    """Seconds between firings of a cron(min hour day-of-month month day-of-week year) of this
+    template: a day-of-week schedule is weekly, a day-of-month one (a number or L) monthly (30
+    days locally), anything else daily."""
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if len(fields) == 6 and fields[4] not in ("*", "?"):
+        return 7 * 86400
+    if len(fields) == 6 and fields[2] not in ("*", "?"):
+        return 30 * 86400
+    return 86400
 
 
 def parse_instant(text: str) -> datetime:
@@ -617,7 +634,8 @@ class LocalStack:
             return 200, self.clock.describe()
         if len(parts) == 4 and parts[:2] == ["_local", "schedules"] and parts[3] == "fire" and method == "POST":
             # a literal "+" in `at` is the zone's sign, not a form-encoded space
-            return self.fire(parts[2], parse_qs(url.query.replace("+", "%2B")).get("at", [None])[-1])
+            query = parse_qs(url.query.replace("+", "%2B"))
+            return self.fire(parts[2], query.get("at", [None])[-1], query.get("schedule", [None])[-1])
         return self.receiver.handle(method, url.path, parse_qs(url.query), headers, body)
 
     # ------------------------------------------------------------ event sources
@@ -657,22 +675,30 @@ class LocalStack:
             amount, unit = expression[5:-1].split()
             seconds = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}[unit]
             return int(amount) * seconds / self.compression
-        return 86400 / self.compression  # cron: the daily jobs of this template
+        return cron_period(expression) / self.compression
+
+    def _schedule_event(self, fn: Function, source: ScheduleSource, at: datetime, chosen: bool = False) -> dict:
+        """The event the target gets (`events.schedule_target_event`): with Input, the Input plus
+        `"time"` when the stack's clock is virtual or the instant was chosen (`fire?at=`); on the
+        real clock nothing is added, as EventBridge adds nothing, and the handler reads its clock."""
+        rule = f"{PREFIX}-{fn.logical_id}{source.event_name}"
+        return events.schedule_target_event(rule, self.region, at, source.input,
+                                            stamp_time=self.clock.virtual or chosen)
 
     def _fire_schedule(self, fn: Function, source: ScheduleSource) -> None:
         interval = self.schedule_interval(source.expression)
-        rule = f"{PREFIX}-{fn.logical_id}{source.event_name}"
         first = True
         while not self.stop_event.wait(min(interval, 5.0) if first else interval):
             first = False
-            event = events.scheduled_event(rule, self.region, self.clock.now())
+            event = self._schedule_event(fn, source, self.clock.now())
             status, result = self.pools[fn.logical_id].invoke(event)
             if status != "ok":
                 _say(f"! {fn.logical_id}.{source.event_name} failed: {result}")
 
-    def fire(self, logical_id: str, at_text: str | None) -> tuple[int, Any]:
-        """`POST /_local/schedules/<logical id>/fire?at=...`: the function's schedule, once, now,
-        synchronously, with `at` (default: the stack's clock) as the scheduled event's time."""
+    def fire(self, logical_id: str, at_text: str | None, schedule: str | None = None) -> tuple[int, Any]:
+        """`POST /_local/schedules/<logical id>/fire?at=...&schedule=<event name>`: one of the
+        function's schedules (default: its first), once, now, synchronously, with `at` (default:
+        the stack's clock) as the scheduled event's time (with Input: the `"time"` added to it)."""
         fn = next((f for f in self.functions if f.logical_id == logical_id), None)
         if fn is None or not fn.schedules:
             scheduled = [f.logical_id for f in self.functions if f.schedules]
@@ -683,11 +709,16 @@ class LocalStack:
         except ValueError:
             return 400, {"error": {"code": "invalid_at", "message": "at is an ISO-8601 instant with its zone",
                                    "details": [{"field": "at", "problem": "e.g. 2026-11-30T09:00:00+08:00"}]}}
-        source = fn.schedules[0]
-        event = events.scheduled_event(f"{PREFIX}-{fn.logical_id}{source.event_name}", self.region, at)
+        source = next((s for s in fn.schedules if s.event_name == schedule), None) if schedule else fn.schedules[0]
+        if source is None:
+            names = ", ".join(s.event_name for s in fn.schedules)
+            return 404, {"error": {"code": "not_found", "message": f"{logical_id} has no schedule {schedule}",
+                                   "details": [{"field": "schedule", "problem": f"one of {names}"}]}}
+        event = self._schedule_event(fn, source, at, chosen=True)
         status, result = self.pools[fn.logical_id].invoke(event)
-        return (200 if status == "ok" else 502), {"function": logical_id, "at": event["time"],
-                                                   "status": status, "result": result}
+        return (200 if status == "ok" else 502), {
+            "function": logical_id, "schedule": source.event_name,
+            "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "status": status, "result": result}
 
     # ------------------------------------------------------------ lifecycle
     def seed_duty_list(self) -> None:

@@ -117,6 +117,7 @@ class QueueSource:
 class ScheduleSource:
     expression: str
     event_name: str
+    input: str | None = None  # the Schedule event's Input: the target gets exactly this JSON
 
 
 @dataclass
@@ -233,7 +234,7 @@ def functions(template: dict | None = None) -> list[Function]:
                     queue=ev["Queue"]["Fn::GetAtt"][0], event_name=name, batch_size=int(ev.get("BatchSize", 10)),
                     report_item_failures="ReportBatchItemFailures" in ev.get("FunctionResponseTypes", [])))
             elif event["Type"] == "Schedule":
-                fn.schedules.append(ScheduleSource(ev["Schedule"], name))
+                fn.schedules.append(ScheduleSource(ev["Schedule"], name, ev.get("Input")))
             else:
                 raise ValueError(f"{logical_id}.{name}: event type {event['Type']} is not emulated locally")
         found.append(fn)

@@ -173,9 +173,14 @@ class StreamReader:
         return (result or {}).get("batchItemFailures", [])
 
 
-def scheduled(logical_id: str, at: datetime) -> Any:
+def scheduled(logical_id: str, at: datetime | None, schedule: str | None = None) -> Any:
+    """A function's schedule (`schedule`: its event's name; default its first) fired as the local
+    stack fires it: the Scheduled Event at `at`, or the schedule's Input with `"time"` = `at` added
+    (`at` None: the Input alone, exactly as EventBridge delivers it)."""
     fn = FUNCTIONS[logical_id]
-    event = events.scheduled_event(f"minyi-test-{logical_id}{fn.schedules[0].event_name}", REGION, at)
+    source = next(s for s in fn.schedules if s.event_name == schedule) if schedule else fn.schedules[0]
+    event = events.schedule_target_event(f"minyi-test-{logical_id}{source.event_name}", REGION, at, source.input,
+                                         stamp_time=at is not None)
     return handler(logical_id)(event, events.LambdaContext(logical_id))
 
 

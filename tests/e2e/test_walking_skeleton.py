@@ -44,7 +44,7 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
     report_id = requested.body["report_id"]
 
     def ready():
-        answer = stack.request("GET", f"/reports/{report_id}", headers=centre)
+        answer = stack.request("GET", f"/reports/{report_id}?format=csv", headers=centre)
         return answer.body if answer.body["status"] == "ready" else None
 
     report = stack.wait_for(ready, timeout=15)

@@ -395,12 +395,15 @@ def test_open311_get_generated(world, kind, name, fmt, query):
 # ------------------------------------------------------------------ reports
 
 REPORT_CASES = [b"", b"{", b"[]", b"null", b'"2026-11"', b"42", b"{}", b'{"period": null}', b'{"period": 202611}',
-                b'{"period": ""}', b'{"period": "2026"}', b'{"period": "2026-13"}', b'{"period": "2026-00"}',
+                b'{"period": ""}', b'{"period": "2026-Q5"}', b'{"period": "2026-13"}', b'{"period": "2026-00"}',
                 b'{"period": "2026-1"}', b'{"period": "26-11"}', b'{"period": "2026-02-30"}',
                 b'{"period": "2026-11-31"}', b'{"period": "2026-11-26T00"}', b'{"period": "2026/11"}',
                 b'{"period": "\xe4\xb8\x80\xe6\x9c\x88"}', b'{"period": "2026-11", "x": 1}',
                 b'{"period": ["2026-11"]}', b'{"period": {"m": 11}}', b"\xff\xfe", b'{"period": "2026-11 "}',
-                b'{"Period": "2026-11"}']
+                b'{"Period": "2026-11"}', b'{"period": "2025-W53"}',
+                b'{"period": "2026-03-01..2026-01-05"}', b'{"period": "2025-01-01..2026-01-02"}',
+                b'{"period": "2026-11", "department": ""}', b'{"period": "2026-11", "department": "a\\u0000b"}',
+                b'{"period": "2026-11", "department": 7}']
 
 
 @pytest.mark.parametrize("raw", REPORT_CASES)

@@ -53,8 +53,8 @@ def test_given_dispatched_order_when_month_report_requested_then_ready_with_depa
     assert pending["status"] == "pending" and pending["url"] is None
 
     assert builds.deliver() == []
-    status, ready, _ = report_api("GET", f"/reports/{report_id}")
-    assert status == 200 and ready["status"] == "ready"
+    status, ready, _ = report_api("GET", f"/reports/{report_id}", query={"format": ["csv"]})
+    assert status == 200 and ready["status"] == "ready" and ready["formats"] == ["csv", "json"]
     expires = datetime.fromisoformat(ready["expires_at"])
     assert timedelta(0) < expires - clock.now() <= timedelta(minutes=15)
     assert int(parse_qs(urlsplit(ready["url"]).query)["X-Amz-Expires"][0]) <= 900
@@ -93,14 +93,16 @@ def test_given_unknown_report_then_404(aws):
     status, answer, _ = report_api("GET", "/reports/RNOPE")
     assert status == 404 and answer["error"]["code"] == "not_found"
     status, answer, _ = report_api("GET", "/reports/RNOPE", query={"format": ["xlsx"]})
-    assert status == 400
+    assert status == 404
+    status, answer, _ = report_api("GET", "/reports/RNOPE", query={"format": ["pdf"]})
+    assert status == 400 and answer["error"]["details"][0]["field"] == "format"
 
 
 def test_daily_schedule_builds_yesterdays_report(aws):
     at = datetime(2026, 11, 27, 1, 0, tzinfo=SHANGHAI)
     result = scheduled("ReportBuildFunction", at)
     assert result["period"] == "2026-11-26"
-    _status, report, _ = report_api("GET", f"/reports/{result['report_id']}")
+    _status, report, _ = report_api("GET", f"/reports/{result['report_id']}", query={"format": ["csv"]})
     assert report["status"] == "ready"
     zeros = ",".join(["0"] * (len(OrderStatus) + 2))  # every status, the total and the overdue count
     assert download(report["url"]).decode("utf-8-sig").splitlines()[-1] == "合计," + zeros
@@ -114,7 +116,8 @@ def test_rebuilding_a_ready_report_changes_nothing(aws):
     first = reports.build(body["report_id"], BUCKET, clock.now())
     before = table_items("minyi-test-ReportsTable")
     again = reports.build(body["report_id"], BUCKET, clock.now())
-    assert again.csv_key == first.csv_key
+    assert again.files == first.files == {"csv": f"reports/{period}/{body['report_id']}.csv",
+                                          "json": f"reports/{period}/{body['report_id']}.json"}
     assert table_items("minyi-test-ReportsTable") == before
 
 
@@ -133,7 +136,7 @@ def test_a_report_that_cannot_be_built_is_marked_failed_with_its_reason_and_can_
     assert reports.build(body["report_id"], BUCKET, clock.now()).status.value == "failed"
     _, again, _ = report_api("POST", "/reports", {"period": period})
     assert StreamReader(aws, "ReportBuildFunction").deliver() == []
-    assert report_api("GET", f"/reports/{again['report_id']}")[1]["status"] == "ready"
+    assert report_api("GET", f"/reports/{again['report_id']}", query={"format": ["csv"]})[1]["status"] == "ready"
 
 
 def test_a_wrong_content_type_is_415_in_our_error_shape(aws):
@@ -167,6 +170,6 @@ def test_an_order_that_ran_over_counts_against_its_department_after_a_redispatch
     # Then the month's report still counts the overdue order against 区城管局, and not 区住建局
     _, body, _ = report_api("POST", "/reports", {"period": clock.now().strftime("%Y-%m")})
     builds.deliver()
-    _, ready, _ = report_api("GET", f"/reports/{body['report_id']}")
+    _, ready, _ = report_api("GET", f"/reports/{body['report_id']}", query={"format": ["csv"]})
     rows = {line.split(",")[0]: line.split(",") for line in download(ready["url"]).decode("utf-8-sig").splitlines()}
     assert rows["区城管局"][-1] == "1" and rows["区住建局"][-1] == "0"

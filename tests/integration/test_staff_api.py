@@ -84,7 +84,7 @@ STAFF_ROUTES = [("GET", "/staff/queues/manual"), ("GET", "/staff/orders"), ("GET
                 ("POST", "/orders/X1/dispatch"), ("POST", "/orders/X1/return"), ("POST", "/orders/X1/review"),
                 ("POST", "/orders/X1/dispute"), ("GET", "/duty-list/versions"), ("POST", "/duty-list/versions"),
                 ("GET", "/duty-list/export"), ("POST", "/duty-list/rollback"), ("POST", "/reports"),
-                ("GET", "/reports/R1")]
+                ("GET", "/reports"), ("GET", "/reports/R1")]
 
 
 def _forged(token: str, **changes) -> str:
@@ -247,8 +247,10 @@ def _matrix(dispatched, manual):
         ("POST", "/duty-list/versions", {"raw": duty_list.sample_csv(), "headers": {"Content-Type": "text/csv"}},
          403, 403),
         ("POST", "/duty-list/rollback", {"body": {"version": 1}}, 403, 403),
-        ("POST", "/reports", {"body": {"period": "2026-11"}}, 403, 202),
-        ("GET", "/reports/RPT1", {}, 403, 404),  # the leader may read reports; this one does not exist
+        # a department asks for its own report only (another's: 403), and reads and lists only its own
+        ("POST", "/reports", {"body": {"period": "2026-11", "department": "区城管局"}}, 403, 202),
+        ("GET", "/reports", {"query": {"department": ["区城管局"]}}, 403, 200),
+        ("GET", "/reports/RPT1", {}, 404, 404),  # the leader may read reports; this one does not exist
     ]
 
 

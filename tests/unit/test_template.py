@@ -53,7 +53,12 @@ def test_all_functions_share_one_layer_and_no_proxy_routes():
 def test_schedules_and_triggers():
     by_id = {fn.logical_id: fn for fn in cfn.functions(TEMPLATE)}
     assert [s.expression for s in by_id["SlaCheckFunction"].schedules] == ["rate(5 minutes)"]
-    assert [s.expression for s in by_id["ReportBuildFunction"].schedules] == ["cron(0 17 * * ? *)"]  # 01:00 +08:00
+    # 01:00 +08:00: daily, Monday (Sunday 17:00 UTC), the 1st (17:00 UTC on the month's last day)
+    assert [(s.event_name, s.expression, json.loads(s.input)) for s in by_id["ReportBuildFunction"].schedules] == [
+        ("Daily", "cron(0 17 * * ? *)", {"period_kind": "day"}),
+        ("Weekly", "cron(0 17 ? * SUN *)", {"period_kind": "week"}),
+        ("Monthly", "cron(0 17 L * ? *)", {"period_kind": "month"}),
+    ]
     route = by_id["RouteFunction"].streams[0]
     assert route.table == "OrdersTable" and route.on_failure_queue == "RouteDeadLetterQueue"
     assert route.report_item_failures and route.max_retries >= 1
@@ -76,3 +81,27 @@ def test_no_secret_literals_in_template():
     walk(cfn.load())
     text = cfn.TEMPLATE.read_text(encoding="utf-8").lower()
     assert "password:" not in text and "api_key:" not in text
+
+
+def test_report_files_expire_after_the_retention_parameter():
+    parameter = TEMPLATE["Parameters"]["ReportRetentionDays"]
+    assert parameter["Type"] == "Number" and parameter["Default"] == 730 and parameter["MinValue"] >= 1
+    rules = {rule["Id"]: rule for rule in RESOURCES["ReportsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    expire = rules["expire-reports"]
+    assert expire["Status"] == "Enabled" and expire["Prefix"] == "reports/"
+    assert expire["ExpirationInDays"] == {"Ref": "ReportRetentionDays"}
+    # a versioned bucket: the expired version goes too, and the delete marker left behind
+    assert rules["expire-old-report-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rules["expire-old-report-versions"]["ExpiredObjectDeleteMarker"] is True
+
+
+def test_reports_are_listed_from_one_index_the_api_may_only_query():
+    table = RESOURCES["ReportsTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]  # CloudFormation adds one index per table update
+    assert index["IndexName"] == "listing"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["listing", "listed_at"]
+    queries = [statement for lid, statement in statements()
+               if lid == "ReportApiFunction" and "dynamodb:Query" in statement["Action"]]
+    assert [q["Resource"] for q in queries] == [{"Fn::Sub": "${ReportsTable.Arn}/index/listing"}]
+    assert all(q["Action"] == ["dynamodb:Query"] for q in queries)
+    assert not any("dynamodb:Scan" in statement["Action"] for _, statement in statements())

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from minyi.models.kpi import Counters, Rates, ScoreWeights
+from minyi.models.period import valid_period
 
-_PERIOD = re.compile(r"(20[0-9]{2})-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
-
-
-def _valid_period(period: str) -> str:
-    """A month YYYY-MM or a day YYYY-MM-DD of this century (0000-01 and 9999-12 are typos)."""
-    if not _PERIOD.fullmatch(period):
-        raise ValueError("period is a month YYYY-MM or a day YYYY-MM-DD, from 2000 to 2099")
-    if len(period) == 10:
-        datetime.strptime(period, "%Y-%m-%d")  # rejects 2026-02-30
-    return period
-
-
-Period = Annotated[str, AfterValidator(_valid_period)]
+# a period string (a day, ISO week, month, quarter, year or a range): minyi.models.period
+Period = Annotated[str, AfterValidator(valid_period)]
+# a department's name as the duty list writes it (the scope of its own report)
+DepartmentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                                  pattern=r"^[^\x00-\x1f\x7f#]+$")]
 
 
 class ReportStatus(StrEnum):
@@ -32,10 +24,29 @@ class ReportStatus(StrEnum):
     FAILED = "failed"
 
 
+class ReportKind(StrEnum):
+    """Who asked: staff (`POST /reports`), or the daily, weekly or monthly schedule."""
+
+    REQUESTED = "requested"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+# the schedules' period kinds and the reports they make
+SCHEDULED_KINDS = {"day": ReportKind.DAILY, "week": ReportKind.WEEKLY, "month": ReportKind.MONTHLY}
+
+FORMATS = ("xlsx", "csv", "json")  # of a report's files; xlsx is the default download
+
+
 class ReportRequest(BaseModel):
+    """`POST /reports`: a period and, optionally, the department whose own report it is
+    (omitted: the county's; a department's staff get their own department's)."""
+
     model_config = ConfigDict(extra="forbid")
 
     period: Period
+    department: DepartmentName | None = None
 
 
 class Report(BaseModel):
@@ -44,10 +55,24 @@ class Report(BaseModel):
     status: ReportStatus
     requested_at: datetime
     requested_by: str
-    ready_at: datetime | None = None
-    csv_key: str | None = None
-    json_key: str | None = None
-    error: str | None = None
+    kind: ReportKind = ReportKind.REQUESTED
+    scope: str | None = None  # None: the county's report; a department's name: that department's own
+    ready_at: datetime | None = None  # when it became ready, or failed
+    files: dict[str, str] = Field(default_factory=dict)  # format (xlsx, csv, json) -> S3 key
+    error: str | None = None  # why it failed, as staff read it
+
+
+class ScheduledRun(BaseModel):
+    """What a report schedule hands ReportBuildFunction. A Schedule event with `Input` delivers
+    exactly that JSON, `{"period_kind": "day" | "week" | "month"}`, and no time: the run reports
+    on the period just ended by the clock. The local stack adds `"time"` (its virtual clock, or the
+    instant asked of `POST /_local/schedules/<Fn>/fire?at=`), which then stands for the clock. A
+    plain Scheduled Event (a schedule without Input) is read as the daily run at its `time`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    period_kind: Literal["day", "week", "month"] = "day"
+    time: AwareDatetime | None = None
 
 
 class ReportRow(BaseModel):

@@ -1,16 +1,14 @@
-"""The report builder: a requested report's files, and the daily report of yesterday."""
+"""The report builder: a report's files (a requested one's, or a schedule's: `reports.schedule`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from minyi.core import clock
 from minyi.core.errors import NotFound
 from minyi.core.observability import logger
 from minyi.dal import reports as store
-from minyi.models.report import Report, ReportRequest, ReportStatus
+from minyi.models.report import Report, ReportStatus
 from minyi.reports.render import render_csv, render_json
-from minyi.reports.requests import request_report
 from minyi.reports.tabulate import tabulate
 
 
@@ -27,6 +25,8 @@ def build(report_id: str, bucket: str, now: datetime) -> Report:
     csv_key, json_key = f"{prefix}.csv", f"{prefix}.json"
     try:
         rows = tabulate(report.period)
+        if report.scope is not None:  # a department's own report holds its own numbers only
+            rows = [row for row in rows if row.department == report.scope]
         store.put_file(bucket, csv_key, render_csv(rows), "text/csv; charset=utf-8")
         store.put_file(bucket, json_key, render_json(report, rows, now), "application/json; charset=utf-8")
     except store.FileNotStored as error:
@@ -38,18 +38,11 @@ def build(report_id: str, bucket: str, now: datetime) -> Report:
         # the detail (which may name accounts or roles) stays in the log; staff read a reason
         logger.exception("report build failed", extra={"report_id": report_id, "period": report.period})
         return _failed(report, f"报表生成失败（{type(error).__name__}）", now)
-    store.mark_ready(report.report_id, csv_key, json_key, now)
-    return report.model_copy(update={"status": ReportStatus.READY, "csv_key": csv_key, "json_key": json_key,
-                                     "ready_at": now})
+    files = {"csv": csv_key, "json": json_key}
+    store.mark_ready(report.report_id, files, now)
+    return report.model_copy(update={"status": ReportStatus.READY, "files": files, "ready_at": now})
 
 
 def _failed(report: Report, reason: str, now: datetime) -> Report:
     store.mark_failed(report.report_id, reason, now)
     return report.model_copy(update={"status": ReportStatus.FAILED, "error": reason})
-
-
-def build_scheduled(now: datetime, bucket: str) -> Report:
-    """The daily run at 01:00: yesterday's report."""
-    yesterday = (clock.to_shanghai(now) - timedelta(days=1)).strftime("%Y-%m-%d")
-    report = request_report(ReportRequest(period=yesterday), now, requested_by="schedule")
-    return build(report.report_id, bucket, now)
