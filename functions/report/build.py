@@ -10,7 +10,7 @@ from minyi.models.events import StreamRecord
 from minyi.reports import build as reports
 from minyi.reports import schedule
 
-SETTINGS = settings.load("orders_table", "reports_table", "reports_bucket")
+SETTINGS = settings.load("orders_table", "reports_table", "reports_bucket", "kpi_table")
 
 
 def _build(record: StreamRecord) -> None:

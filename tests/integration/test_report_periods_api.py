@@ -1,6 +1,7 @@
 """Reports of every period, whose they are, how they are listed and downloaded, and the daily,
 weekly and monthly schedules (ReportApiFunction and ReportBuildFunction, real handlers)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -58,7 +59,8 @@ def test_a_report_of_each_kind_of_period_is_built_and_saved_under_its_chinese_la
     assert status == 200 and ready["status"] == "ready" and ready["period_label"] == label
     assert ready["kind"] == "requested" and ready["format"] == "csv"
     assert saved_as(ready["url"]) == f"民意速办考核报表_{label}.csv"
-    assert download(ready["url"]).decode("utf-8").startswith("\ufeff部门,")
+    text = download(ready["url"]).decode("utf-8")
+    assert text.startswith("\ufeff计分公式") and label in text
 
 
 @pytest.mark.parametrize(("period", "says"), [
@@ -106,8 +108,9 @@ def test_a_department_asks_for_and_reads_only_its_own_report(aws):
         assert status == 404 and answer["error"]["code"] == "not_found"
         assert status == as_staff(CHENGGUAN, "GET", "/reports/RNOSUCHREPORT")[0]
     # and its own report holds its own numbers only
-    assert all(line.split(",")[0] in ("部门", "区城管局", "合计")
-               for line in download(mine["url"]).decode("utf-8-sig").splitlines())
+    _, mine_json, _ = as_staff(CHENGGUAN, "GET", f"/reports/{own['report_id']}", query={"format": ["json"]})
+    document = json.loads(download(mine_json["url"]))
+    assert document["scope"] == "区城管局" and [row["name"] for row in document["departments"]] == ["区城管局"]
     # A leader reads any of them
     for report_id in (own["report_id"], theirs["report_id"], county["report_id"]):
         assert as_staff(LEADER, "GET", f"/reports/{report_id}", query={"format": ["json"]})[0] == 200
@@ -185,11 +188,19 @@ def test_a_ready_report_without_the_format_asked_is_404_with_its_own_code(aws):
     status, pending, _ = report_api("GET", f"/reports/{asked['report_id']}")
     assert status == 200 and pending["status"] == "pending" and pending["url"] is None and pending["format"] == "xlsx"
     builds.deliver()
-    # When it is ready with CSV and JSON only, the default (xlsx) is 404 format_not_available
-    status, answer, _ = report_api("GET", f"/reports/{asked['report_id']}")
+    status, ready, _ = report_api("GET", f"/reports/{asked['report_id']}")
+    assert status == 200 and saved_as(ready["url"]) == "民意速办考核报表_2025年11月.xlsx"
+    # Given a report stored before workbooks were written (CSV and JSON only)
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=TABLE, Item={
+        "report_id": {"S": "R20251201CSVONLY"}, "period": {"S": "2025-11"}, "status": {"S": "ready"},
+        "requested_at": {"S": "2025-12-01T09:00:00+08:00"}, "requested_by": {"S": "centre01"},
+        "ready_at": {"S": "2025-12-01T09:00:05+08:00"}, "csv_key": {"S": "reports/2025-11/R20251201CSVONLY.csv"},
+        "json_key": {"S": "reports/2025-11/R20251201CSVONLY.json"}})
+    # Then the default (xlsx) is 404 format_not_available, naming what there is
+    status, answer, _ = report_api("GET", "/reports/R20251201CSVONLY")
     assert status == 404 and answer["error"]["code"] == "format_not_available"
     assert answer["error"]["details"] == [{"field": "format", "problem": "available: csv, json"}]
-    status, answer, _ = report_api("GET", f"/reports/{asked['report_id']}", query={"format": ["xlsx"]})
+    status, answer, _ = report_api("GET", "/reports/R20251201CSVONLY", query={"format": ["xlsx"]})
     assert status == 404 and answer["error"]["code"] == "format_not_available"
     # and an unknown format is 400
     status, answer, _ = report_api("GET", f"/reports/{asked['report_id']}", query={"format": ["pdf"]})

@@ -1,15 +1,17 @@
 """Report function: API routes, the reports-table stream that builds, the daily schedule."""
 
+import io
+import json
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from openpyxl import load_workbook
 
 from minyi.core import clock
 from minyi.core.clock import SHANGHAI
 from minyi.dal import orders
-from minyi.models.lifecycle import OrderStatus
 from tests.conftest import REGION
 from tests.helpers import (
     StreamReader,
@@ -40,31 +42,47 @@ def dispatched_order() -> str:
     return body["order_id"]
 
 
-def test_given_dispatched_order_when_month_report_requested_then_ready_with_department(aws):
-    routes = StreamReader(aws, "RouteFunction")
+def test_given_a_counted_order_when_the_month_report_is_requested_then_its_three_files_carry_it(aws):
+    # Given an order taken in, dispatched and counted by the assess function
+    routes, counts = StreamReader(aws, "RouteFunction"), StreamReader(aws, "AssessFunction")
     builds = StreamReader(aws, "ReportBuildFunction")
-    dispatched_order()
+    order_id = dispatched_order()
     routes.deliver()
+    assert counts.deliver() == []
     period = clock.now().strftime("%Y-%m")
+    # When the centre asks for the month's report
     status, body, _ = report_api("POST", "/reports", {"period": period})
     assert status == 202 and body["status"] == "pending"
     report_id = body["report_id"]
     status, pending, _ = report_api("GET", f"/reports/{report_id}")
     assert pending["status"] == "pending" and pending["url"] is None
-
     assert builds.deliver() == []
-    status, ready, _ = report_api("GET", f"/reports/{report_id}", query={"format": ["csv"]})
-    assert status == 200 and ready["status"] == "ready" and ready["formats"] == ["csv", "json"]
+    # Then it is ready in xlsx (the default), CSV and JSON, each behind a short-lived link
+    status, ready, _ = report_api("GET", f"/reports/{report_id}")
+    assert status == 200 and ready["status"] == "ready" and sorted(ready["formats"]) == ["csv", "json", "xlsx"]
     expires = datetime.fromisoformat(ready["expires_at"])
     assert timedelta(0) < expires - clock.now() <= timedelta(minutes=15)
     assert int(parse_qs(urlsplit(ready["url"]).query)["X-Amz-Expires"][0]) <= 900
-    text = download(ready["url"]).decode("utf-8")
-    assert text.startswith("\ufeff部门,")
-    assert "区城管局,0,0,0,1,0,0,0,0,0,0,0,0,0,1,0" in text
-    assert "13800000000" not in text and "张三" not in text
-
+    book = load_workbook(io.BytesIO(download(ready["url"])))
+    assert book.sheetnames == ["总览", "趋势", "渠道", "事项", "乡镇", "热点", "明细"]
+    details = [row for row in book["明细"].iter_rows(values_only=True) if order_id in row]
+    assert len(details) == 1 and "区城管局" in details[0]
+    _, as_csv, _ = report_api("GET", f"/reports/{report_id}", query={"format": ["csv"]})
+    text = download(as_csv["url"]).decode("utf-8")
+    assert text.startswith("\ufeff") and "区城管局" in text and "得分" in text
     _, as_json, _ = report_api("GET", f"/reports/{report_id}", query={"format": ["json"]})
-    assert b'"department": "\xe5\x8c\xba\xe5\x9f\x8e\xe7\xae\xa1\xe5\xb1\x80"' in download(as_json["url"])
+    document = json.loads(download(as_json["url"]))
+    rows = {row["name"]: row for row in document["departments"]}
+    assert rows["区城管局"]["counters"]["received"] == 1 and rows["区城管局"]["counters"]["dispatched"] == 1
+    assert document["total"]["counters"]["received"] == 1 and document["details"][0]["order_id"] == order_id
+    # And no personal data is in any of them
+    for fmt in ("xlsx", "csv", "json"):
+        _, link, _ = report_api("GET", f"/reports/{report_id}", query={"format": [fmt]})
+        raw = download(link["url"])
+        if fmt == "xlsx":
+            raw = b"".join(str(cell).encode() for sheet in load_workbook(io.BytesIO(raw)).worksheets
+                           for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
+        assert b"13800000000" not in raw and "张三".encode() not in raw, fmt
 
 
 @pytest.mark.parametrize("body", [{"period": "2026-13"}, {}, {"period": "2026-11", "x": 1}, {"period": 202611},
@@ -102,10 +120,11 @@ def test_daily_schedule_builds_yesterdays_report(aws):
     at = datetime(2026, 11, 27, 1, 0, tzinfo=SHANGHAI)
     result = scheduled("ReportBuildFunction", at)
     assert result["period"] == "2026-11-26"
-    _status, report, _ = report_api("GET", f"/reports/{result['report_id']}", query={"format": ["csv"]})
+    _status, report, _ = report_api("GET", f"/reports/{result['report_id']}", query={"format": ["json"]})
     assert report["status"] == "ready"
-    zeros = ",".join(["0"] * (len(OrderStatus) + 2))  # every status, the total and the overdue count
-    assert download(report["url"]).decode("utf-8-sig").splitlines()[-1] == "合计," + zeros
+    document = json.loads(download(report["url"]))
+    assert document["period_label"] == "2026年11月26日" and document["total"]["counters"]["received"] == 0
+    assert [day["name"] for day in document["daily"]] == ["2026-11-26"]
 
 
 def test_rebuilding_a_ready_report_changes_nothing(aws):
@@ -116,8 +135,8 @@ def test_rebuilding_a_ready_report_changes_nothing(aws):
     first = reports.build(body["report_id"], BUCKET, clock.now())
     before = table_items("minyi-test-ReportsTable")
     again = reports.build(body["report_id"], BUCKET, clock.now())
-    assert again.files == first.files == {"csv": f"reports/{period}/{body['report_id']}.csv",
-                                          "json": f"reports/{period}/{body['report_id']}.json"}
+    assert again.files == first.files == {fmt: f"reports/{period}/{body['report_id']}.{fmt}"
+                                          for fmt in ("xlsx", "csv", "json")}
     assert table_items("minyi-test-ReportsTable") == before
 
 
@@ -152,7 +171,7 @@ def test_an_order_that_ran_over_counts_against_its_department_after_a_redispatch
     department, so the department that let the order run over dropped out of the count."""
     from tests.helpers import CENTRE, CHENGGUAN, call_api, staff_token
 
-    routes = StreamReader(aws, "RouteFunction")
+    routes, counts = StreamReader(aws, "RouteFunction"), StreamReader(aws, "AssessFunction")
     builds = StreamReader(aws, "ReportBuildFunction")
     order_id = dispatched_order()
     routes.deliver()
@@ -167,9 +186,12 @@ def test_an_order_that_ran_over_counts_against_its_department_after_a_redispatch
     status, _, _ = call_api("StaffApiFunction", "POST", f"/orders/{order_id}/review",
                             {"decision": "redispatch", "department": "区住建局"}, headers=staff_token(*CENTRE))
     assert status == 200
-    # Then the month's report still counts the overdue order against 区城管局, and not 区住建局
-    _, body, _ = report_api("POST", "/reports", {"period": clock.now().strftime("%Y-%m")})
+    assert counts.deliver() == []
+    # Then a report from today to the day it fell due counts the overdue order against 区城管局, not 区住建局
+    span = f"{clock.to_shanghai(clock.now()):%Y-%m-%d}..{clock.to_shanghai(due):%Y-%m-%d}"
+    _, body, _ = report_api("POST", "/reports", {"period": span})
     builds.deliver()
-    _, ready, _ = report_api("GET", f"/reports/{body['report_id']}", query={"format": ["csv"]})
-    rows = {line.split(",")[0]: line.split(",") for line in download(ready["url"]).decode("utf-8-sig").splitlines()}
-    assert rows["区城管局"][-1] == "1" and rows["区住建局"][-1] == "0"
+    _, ready, _ = report_api("GET", f"/reports/{body['report_id']}", query={"format": ["json"]})
+    rows = {row["name"]: row["counters"] for row in json.loads(download(ready["url"]))["departments"]}
+    assert rows["区城管局"]["overdue"] == 1 and rows["区城管局"]["returns_redispatched"] == 1
+    assert rows["区住建局"]["overdue"] == 0 and rows["区住建局"]["received"] == 1

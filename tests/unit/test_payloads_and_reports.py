@@ -1,4 +1,3 @@
-import json
 from datetime import datetime
 
 import pytest
@@ -10,8 +9,8 @@ from minyi.core.errors import MalformedBody, PayloadTooLarge, ValidationFailed
 from minyi.core.ids import legacy_order_id, order_id_for
 from minyi.core.jsonbody import load_json
 from minyi.intake import accept as intake
-from minyi.models.report import Report, ReportRequest, ReportRow, ReportStatus
-from minyi.reports import periods, render
+from minyi.models.report import ReportRequest
+from minyi.reports import periods
 from tests.helpers import sample
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)
@@ -132,18 +131,3 @@ def test_period_bounds():
     assert (end - start).days == 1
 
 
-def test_csv_is_excel_ready_utf8_with_bom_and_chinese_headers():
-    rows = [ReportRow(department="区城管局", by_status={"dispatched": 2, "signed": 1}, total=3, overdue=1)]
-    data = render.render_csv(rows)
-    assert data.startswith("\ufeff".encode())
-    lines = data.decode("utf-8-sig").splitlines()
-    # the columns follow the lifecycle table, status by status
-    assert lines[0] == ("部门,待分拨,待人工分拨,已并单,派发待签收,已签收·办理中,已挂起,退单待审,联席会议,区长热线日,"
-                        "办结待审,待回访评价,不满意待研判,已办结,合计,超期件数")
-    assert lines[1] == "区城管局,0,0,0,2,1,0,0,0,0,0,0,0,0,3,1"
-    assert lines[-1].startswith("合计,")
-    now = datetime(2026, 11, 26, tzinfo=SHANGHAI)
-    report = Report(report_id="R1", period="2026-11", status=ReportStatus.READY, requested_at=now,
-                    requested_by="t")
-    document = json.loads(render.render_json(report, rows, now))
-    assert document["rows"][0]["department"] == "区城管局" and document["totals"] == {"total": 3, "overdue": 1}

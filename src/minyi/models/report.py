@@ -75,16 +75,9 @@ class ScheduledRun(BaseModel):
     time: AwareDatetime | None = None
 
 
-class ReportRow(BaseModel):
-    department: str
-    by_status: dict[str, int]
-    total: int
-    overdue: int
-
-
 # ------------------------------------------------------------------ the assessment report's numbers
 # One document, three formats (xlsx, CSV, JSON): `minyi.reports.assemble` fills it from the KPI
-# counters, `minyi.reports.render` writes it. Definitions: docs/kpi.md.
+# counters, `minyi.reports.workbook` writes it. Definitions: docs/kpi.md.
 
 class ViewRow(BaseModel):
     """One row of a view: a department, township, channel, matter or day, with its counters

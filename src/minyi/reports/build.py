@@ -1,15 +1,39 @@
-"""The report builder: a report's files (a requested one's, or a schedule's: `reports.schedule`)."""
+"""The report builder: a report's files (a requested one's, or a schedule's: `reports.schedule`).
+
+The numbers come from the KPI counters (`reports.assemble`: O(departments × days) reads,
+whatever the number of orders), the hotspots of the period from their store, and the 明细
+sheet's orders (capped at REPORT_DETAIL_ROWS) from the orders table; the one document is
+written as xlsx (native charts), CSV (UTF-8 with BOM) and JSON (`reports.workbook`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from minyi.core import settings
 from minyi.core.errors import NotFound
 from minyi.core.observability import logger
 from minyi.dal import reports as store
-from minyi.models.report import Report, ReportStatus
-from minyi.reports.render import render_csv, render_json
-from minyi.reports.tabulate import tabulate
+from minyi.models.report import Report, ReportDocument, ReportStatus
+from minyi.reports.assemble import assemble
+from minyi.reports.details import details
+from minyi.reports.hotspot_watch import hotspot_rows
+from minyi.reports.periods import period_bounds
+from minyi.reports.workbook import render_csv, render_json, render_xlsx
+
+FORMATS = (
+    ("xlsx", render_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("csv", render_csv, "text/csv; charset=utf-8"),
+    ("json", render_json, "application/json; charset=utf-8"),
+)
+
+
+def document(report: Report, now: datetime) -> ReportDocument:
+    """The report's numbers: counters, the period's hotspots and its orders (明细)."""
+    start, end = period_bounds(report.period)
+    rows, truncated = details(start, end, report.scope, settings.current().report_detail_rows)
+    last_day = (end - timedelta(days=1)).date()
+    hotspots = hotspot_rows(start.date(), last_day, report.scope)
+    return assemble(report.report_id, report.period, report.scope, now, rows, truncated, hotspots)
 
 
 def build(report_id: str, bucket: str, now: datetime) -> Report:
@@ -22,13 +46,12 @@ def build(report_id: str, bucket: str, now: datetime) -> Report:
     if report.status is not ReportStatus.PENDING:
         return report
     prefix = f"reports/{report.period}/{report.report_id}"
-    csv_key, json_key = f"{prefix}.csv", f"{prefix}.json"
+    files: dict[str, str] = {}
     try:
-        rows = tabulate(report.period)
-        if report.scope is not None:  # a department's own report holds its own numbers only
-            rows = [row for row in rows if row.department == report.scope]
-        store.put_file(bucket, csv_key, render_csv(rows), "text/csv; charset=utf-8")
-        store.put_file(bucket, json_key, render_json(report, rows, now), "application/json; charset=utf-8")
+        numbers = document(report, now)
+        for fmt, render, content_type in FORMATS:
+            files[fmt] = f"{prefix}.{fmt}"
+            store.put_file(bucket, files[fmt], render(numbers), content_type)
     except store.FileNotStored as error:
         if error.transient:
             raise  # the stream tries again; after its retries the record goes to the on-failure queue
@@ -38,7 +61,6 @@ def build(report_id: str, bucket: str, now: datetime) -> Report:
         # the detail (which may name accounts or roles) stays in the log; staff read a reason
         logger.exception("report build failed", extra={"report_id": report_id, "period": report.period})
         return _failed(report, f"报表生成失败（{type(error).__name__}）", now)
-    files = {"csv": csv_key, "json": json_key}
     store.mark_ready(report.report_id, files, now)
     return report.model_copy(update={"status": ReportStatus.READY, "files": files, "ready_at": now})
 

@@ -121,7 +121,11 @@ def _returns(order: WorkOrder) -> list[Tally]:
         day = day_of(returned.at)
         found.append(Tally(Fact.RETURNED, day, returned.department))
         following = order.returns[i + 1] if i + 1 < len(order.returns) else None
-        dispatched_after = (order.dispatched_at is not None and order.dispatched_at > returned.at
+        # to the second: `dispatched_at` is stored to the second and a return's `at` is not, so a
+        # review re-dispatching within the second of the return would otherwise look earlier (an
+        # upheld return leaves the earlier dispatch's instant, seconds or more before the return)
+        dispatched_after = (order.dispatched_at is not None
+                            and order.dispatched_at >= returned.at.replace(microsecond=0)
                             and (following is None or order.dispatched_at < following.at))
         if dispatched_after or (following is not None and following.department != returned.department):
             found.append(Tally(Fact.RETURNS_REDISPATCHED, day, returned.department))
