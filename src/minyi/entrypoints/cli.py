@@ -296,7 +296,7 @@ def _hotspots(args: argparse.Namespace) -> int:
     print("rules: " + ", ".join(f"{k}={v}" for k, v in rules.model_dump().items()))
     print("hotspots per year (by first date):")
     for year, counts in result.per_year().items():
-        print(f"  {year}: {counts['rising']} rising, {counts['repeated']} repeated")
+        print(f"  {year}: {counts['messages']} messages: {counts['rising']} rising, {counts['repeated']} repeated")
     print(f"strongest rising (top {args.top}):")
     print("  matter | place | first..last | count | baseline | -log10 p")
     for h in top["rising"]:

@@ -39,11 +39,14 @@ class Replay:
     unmatched: int = 0  # the matcher found no matter
     undated: int = 0  # no readable time
     hotspots: list[Hotspot] = field(default_factory=list)
+    messages_per_year: Counter[int] = field(default_factory=Counter)  # dated messages, by year
 
     def per_year(self) -> dict[int, dict[str, int]]:
+        """Hotspots by the year they began, for every year the file has messages of (0s included)."""
         counts: Counter[tuple[int, str]] = Counter((h.first.year, h.kind) for h in self.hotspots)
-        years = sorted({year for year, _ in counts})
-        return {year: {"rising": counts[(year, "rising")], "repeated": counts[(year, "repeated")]} for year in years}
+        years = sorted({year for year, _ in counts} | set(self.messages_per_year))
+        return {year: {"messages": self.messages_per_year[year], "rising": counts[(year, "rising")],
+                       "repeated": counts[(year, "repeated")]} for year in years}
 
 
 def parse_time(text: str) -> datetime | None:
@@ -95,6 +98,7 @@ def replay(text: str, matcher: Matcher, rules: HotspotRules | None = None, level
         if at is None:
             result.undated += 1
             continue
+        result.messages_per_year[at.year] += 1
         message = message_of(matcher, level, at, row.get(title_col or "") or "", row.get(content_col or "") or "",
                              row.get(address_col or "") or "", who(row.get(who_col or "") or ""))
         if message is None:
