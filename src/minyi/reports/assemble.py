@@ -71,14 +71,15 @@ def assemble(report_id: str, period: str, scope: str | None, built_at: datetime,
     start, end = days[0], days[-1]
     w = weights()
     channel_names = {cid: c.name for cid, c in registry().items()}
-    departments = _summed(store.read("dept", ALL, start, end))
+    department_items = list(store.read("dept", ALL, start, end))  # read once: by department and by day
+    departments = _summed(department_items)
     ranked = _ranked([_row(name, c, w, group=group_of(name)) for name, c in departments.items()
                       if name != UNASSIGNED])
     if scope is None:
         total = sum(departments.values(), Counters())
         rows = ranked
         view_scope = ALL
-        daily = _summed(store.read("dept", ALL, start, end), by_day=True)
+        daily = _summed(department_items, by_day=True)
     else:
         rows = [row for row in ranked if row.name == scope] or [_row(scope, Counters(), w, group=group_of(scope))]
         view_scope = scope
