@@ -76,6 +76,7 @@ bench: venv
 	$(PY) bench/order_life.py
 	$(PY) bench/sweep_cost.py $(SWEEP_ARGS)
 	$(PY) bench/report_cost.py $(REPORT_ARGS)
+	$(PY) bench/dashboard_latency.py $(DASHBOARD_ARGS)
 	$(PY) bench/dispatch_accuracy.py
 	$(PY) bench/layer_size.py
 
