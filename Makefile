@@ -24,7 +24,7 @@ help:
 	@echo "make run    - local stack on http://127.0.0.1:$(PORT) (moto server + the real handlers)"
 	@echo "make test   - lint (ruff, cfn-lint, sam validate --lint) and all tests (unit, integration, e2e)"
 	@echo "make build  - sam build without Docker, then build-check (every handler imports from the layer alone)"
-	@echo "make bench  - cold imports, intake writes and latency, one order's life (writes, staff action latency), the SLA sweep's cost at 10k and 100k orders (SWEEP_ARGS=--quick: 1k and 10k), a month's report from the KPI counters beside reading every order at 10k and 100k (REPORT_ARGS=--quick: 1k and 10k), dispatch speed and accuracy, layer size"
+	@echo "make bench  - cold imports, intake writes and latency, one order's life (writes, staff action latency), the SLA sweep's cost at 10k and 100k orders (SWEEP_ARGS=--quick: 1k and 10k), a month's report from the KPI counters beside reading every order at 10k and 100k (REPORT_ARGS=--quick: 1k and 10k), the dashboard's warm latency on the local stack (DASHBOARD_ARGS=--orders N), dispatch speed and accuracy, layer size"
 	@echo "make bench-dispatch [DATA=file] - dispatch accuracy on labelled messages (CSV or TSV)"
 	@echo "make probe [ARGS='--start --requests 3000'] - concurrent duplicates and moto's memory against the local stack"
 
