@@ -1,10 +1,12 @@
 """One citizen request from a channel webhook to a downloadable report, over HTTP
 against the local stack: the acceptance path of the walking skeleton."""
 
+import io
 import json
 import urllib.request
 
 import pytest
+from openpyxl import load_workbook
 
 pytestmark = pytest.mark.e2e
 
@@ -53,8 +55,14 @@ def test_request_is_stored_dispatched_deduplicated_and_reported(stack):
         content = response.read()
     assert content.startswith("\ufeff".encode())
     text = content.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("部门,")
-    assert any(line.startswith("区城管局,") for line in text.splitlines())
+    assert text.splitlines()[0].startswith("计分公式：得分 = 100 ×")
+    assert any(",区城管局," in line for line in text.splitlines())
+    # and the workbook (the default format) opens with its sheets and native charts
+    workbook = stack.request("GET", f"/reports/{report_id}", headers=centre).body
+    with urllib.request.urlopen(workbook["url"], timeout=10) as response:
+        book = load_workbook(io.BytesIO(response.read()))
+    assert book.sheetnames == ["总览", "趋势", "渠道", "事项", "乡镇", "热点", "明细"]
+    assert book["总览"]._charts and book["趋势"]._charts and book["渠道"]._charts
 
 
 def test_bad_input_gets_4xx_and_a_machine_readable_error(stack):
