@@ -15,8 +15,13 @@ SETTINGS = settings.load("kpi_table")
 
 
 def _count(record: KinesisRecord) -> None:
-    change = record.change()
-    order = order_from_image(change.new_image or {})
+    try:
+        order = order_from_image(record.change().new_image or {})
+    # not base64, not JSON, not an order image: it never will be one, so retrying only delays the rest
+    except (ValueError, KeyError, TypeError):
+        logger.exception("malformed change record skipped", extra={"sequence_number": record.sequence_number})
+        metrics.add_metric(name="MalformedRecords", unit="Count", value=1)
+        return
     if order is None:  # not an order item (the filter lets only orders through; a test may not)
         return
     written = counting.count(order)

@@ -137,11 +137,12 @@ def counter_items() -> dict:
 
 def meaning(items: dict) -> dict:
     """What the items say: each counter's non-zero counts (an item whose counts all went back
-    to 0 says nothing), each ledger's version and cells (its sequence is bookkeeping)."""
+    to 0 says nothing), each ledger's cells (its sequence is bookkeeping, and a rebuilt ledger
+    keeps the version it had: 0 when there was none)."""
     said = {}
     for key, item in items.items():
         if key[0].startswith("ledger#"):
-            said[key] = (item["version"]["N"], json.loads(item["cells"]["S"]))
+            said[key] = json.loads(item["cells"]["S"])
             continue
         counts = {name: value["N"] for name, value in item.items() if "N" in value and value["N"] != "0"}
         if counts:
@@ -240,8 +241,8 @@ def test_the_dashboard_answers_each_scope_from_the_counters(month):
     assert rows["区住建局"]["rank"] == 1 and rows["区城管局"]["rank"] == 2
     assert "得分" in board["formula"]
     # And what is open now comes from the gauges: the new order waits to be signed, B (不满意)
-    # waits in the centre's queue for a decision, the rest are closed
-    assert board["open_by_status"] == {"closed": 4, "dispatched": 1, "dissatisfied": 1}
+    # waits in the centre's queue for a decision (the closed ones are not open)
+    assert board["open_by_status"] == {"dispatched": 1, "dissatisfied": 1}
     assert board["queues"] == {"dissatisfied": 1}
     assert board["totals"]["counts"]["received"] == 6 and orders.get_order(waiting).status.value == "dispatched"
     # When 区城管局 opens it, Then it sees its own row only
@@ -252,3 +253,55 @@ def test_the_dashboard_answers_each_scope_from_the_counters(month):
     for bad in ("2026-13", "0001-01", "2026-1", "2026-01-05"):
         status, error, _ = staff("GET", "/staff/dashboard", CENTRE, query={"period": [bad]})
         assert status == 400 and error["error"]["code"] == "validation_error", bad
+
+
+def wipe_kpi_table() -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    table = __import__("os").environ["KPI_TABLE"]
+    for pk, sk in kpi_items():
+        client.delete_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+
+
+def test_changes_waiting_in_the_stream_during_a_backfill_are_counted_when_counting_resumes(month):
+    # Given the scripted month counted, then counting paused while F is taken in on Friday 01-30,
+    # signed that morning and the citizen called on Monday 02-02 (the contact limit falls in February)
+    script(month)
+    f = month.dispatched(at("2026-01-30T09:00:00"), content="沙地镇圩镇主街路灯坏了一周")
+    # (the matcher learned from D's re-dispatch: a street light now goes to 区住建局)
+    assert orders.get_order(f).department == "区住建局"
+    assert month.act("POST", f"/orders/{f}/sign", ZHUJIAN, when=at("2026-01-30T09:30:00"))[0] == 200
+    assert month.act("POST", f"/orders/{f}/contact", ZHUJIAN, {"method": "phone", "note": "已联系"},
+                     when=at("2026-02-02T10:00:00"))[0] == 200
+    # When January is rebuilt from the orders table while those changes wait, and counting resumes
+    counting.rebuild("2026-01", "2026-01", lookback_days=31)
+    month.counted()
+    caught_up = meaning(kpi_items())
+    # Then the counters are what a rebuild of everything from the orders table gives:
+    # F's February contact and its gauges were counted, its January facts not twice
+    wipe_kpi_table()
+    counting.rebuild("2026-01", "2026-02", lookback_days=31, gauges=True)
+    assert meaning(kpi_items()) == caught_up
+    february = [key for key in caught_up if key[0] == "dept#*#2026-02" and key[1].endswith("区住建局")]
+    assert february and caught_up[february[0]] == {"contact_due": "1", "contacted_in_time": "1"}
+
+
+def test_a_malformed_change_record_is_skipped_and_the_rest_of_the_batch_counted(month):
+    # Given a batch whose first record is not a table change and whose second is an order taken in
+    from infra import events as shapes
+    from tests.conftest import REGION as region
+
+    oid = month.dispatched(at("2026-01-05T09:00:00"))
+    records = month.assess.pending()
+    event = shapes.kinesis_event(records, month.assess.kinesis_arn, region, month.assess.table_name)
+    broken = json.loads(json.dumps(event["Records"][0]))
+    broken["kinesis"]["data"] = "bm90IGpzb24="  # base64 of "not json"
+    broken["kinesis"]["sequenceNumber"] = "1"
+    # When it is delivered
+    from infra.events import LambdaContext
+    from tests.helpers import FUNCTIONS, handler
+
+    result = handler("AssessFunction")({"Records": [broken, *event["Records"]]}, LambdaContext("AssessFunction"))
+    # Then nothing failed (a record that never can be counted is skipped, not retried) and the order counted
+    assert result == {"batchItemFailures": []} and FUNCTIONS
+    report = assemble.assemble("RTEST", "2026-01", None, at("2026-02-01T09:00:00"))
+    assert report.total.counters.received == 1 and oid

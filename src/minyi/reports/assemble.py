@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from minyi.channels.registry import registry
 from minyi.core import settings
+from minyi.core.observability import logger, metrics
 from minyi.dal import counters as store
 from minyi.models.kpi import Counters, ScoreWeights
 from minyi.models.report import DetailRow, HotspotRow, ReportDocument, ViewRow
@@ -41,7 +42,14 @@ def _summed(items: Iterable[tuple[date, str, dict[str, int]]], by_day: bool = Fa
         for name, amount in counts.items():
             if name in Counters.model_fields:
                 sums[key][name] += amount
-    return {key: Counters(**values) for key, values in sums.items()}
+    found = {}
+    for key, values in sums.items():
+        below = {name: amount for name, amount in values.items() if amount < 0}
+        if below:  # only a backfill whose lookback missed an order can do this: say so, show 0
+            logger.warning("negative counters read as 0", extra={"key": str(key), "counters": below})
+            metrics.add_metric(name="NegativeCounters", unit="Count", value=len(below))
+        found[key] = Counters(**{name: max(0, amount) for name, amount in values.items()})
+    return found
 
 
 def _row(name: str, counters: Counters, w: ScoreWeights, label: str | None = None, group: str = "") -> ViewRow:

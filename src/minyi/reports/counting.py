@@ -20,13 +20,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from minyi.core import clock
 from minyi.core.clock import SHANGHAI
 from minyi.core.observability import logger
 from minyi.dal import counters as store
 from minyi.dal.counters import CounterKey, Ledger
 from minyi.models.kpi import Fact
+from minyi.models.lifecycle import OrderStatus
 from minyi.models.order import WorkOrder
 from minyi.reports.kpi import facts_of
 from minyi.routing.places import GANXIAN_TOWNSHIPS
@@ -41,6 +43,7 @@ DEPARTMENT_VIEWS = ("day", "channel", "matter", "township")
 GAUGE = "gauge"  # how many orders are in a status or queue now: kept like the counters, on no day of their own
 GAUGE_DAY = date(2000, 1, 1)  # the day gauge items are stored under (one partition, read whole)
 OPEN = "open"
+FINISHED = (OrderStatus.CLOSED, OrderStatus.MERGED)  # no longer open: handled, or handled with another
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,9 @@ def cells_of(order: WorkOrder) -> dict[str, dict[str, int]]:
     for tally in facts_of(order, as_of(order)):
         cells[Cell(tally.day, tally.department, channel, matter, township).key][tally.fact.value] += tally.amount
     holder = order.department or UNASSIGNED
-    cells[SEP.join((GAUGE, holder, f"status:{order.status.value}"))][OPEN] = 1
-    if order.queue is not None:
+    if order.status not in FINISHED:  # open orders only: the closed would grow forever
+        cells[SEP.join((GAUGE, holder, f"status:{order.status.value}"))][OPEN] = 1
+    if order.queue is not None and order.status not in FINISHED:
         cells[SEP.join((GAUGE, holder, f"queue:{order.queue}"))][OPEN] = 1
     return {key: {fact: amount for fact, amount in facts.items() if amount} for key, facts in cells.items()}
 
@@ -203,31 +207,42 @@ def month_of(day: date) -> str:
     return day.strftime("%Y-%m")
 
 
+def is_gauge(key: str) -> bool:
+    return key.startswith(GAUGE + SEP)
+
+
 def backfill(orders: Iterable[WorkOrder], months: list[str], gauges: bool = False) -> dict[str, int]:
     """Rebuild every counter item of `months` (YYYY-MM) from `orders` (every order whose facts
     may fall in them: the caller reads those received from well before the first month) and
     set each order's ledger cells of those months to what was counted. With `gauges`, the
-    gauges too (then `orders` must be every order that is still open).
+    gauges too (then `orders` must be every order still open).
 
-    Run it while the live counting is paused (its event source mapping disabled: the change
-    stream keeps what arrives meanwhile, and the counting catches up against the rebuilt
-    ledgers). Returns what it did: orders read, ledgers written, items written and deleted."""
-    wanted = set(months) | ({month_of(GAUGE_DAY)} if gauges else set())
+    Each ledger keeps the version it had (0 if there was none): a change waiting in the stream
+    while the counting was paused is then counted against the rebuilt cells (those of the
+    rebuilt months diff to nothing; the others are counted as live counting would). Run it
+    while the live counting is paused (its event source mapping disabled: the change stream
+    keeps what arrives meanwhile). Returns what it did: orders read, ledgers written, items
+    written and deleted."""
+    wanted = set(months)
+
+    def rebuilt(key: str) -> bool:
+        return gauges if is_gauge(key) else cell_month(key) in wanted
+
     totals: dict[CounterKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     done = {"orders": 0, "ledgers": 0, "items": 0, "deleted": 0}
     for order in orders:
         done["orders"] += 1
-        cells = {key: facts for key, facts in cells_of(order).items() if cell_month(key) in wanted}
+        cells = {key: facts for key, facts in cells_of(order).items() if rebuilt(key)}
         for key, facts in cells.items():
             for counter in counter_keys_of(key):
                 for fact, amount in facts.items():
                     totals[counter][fact] += amount
         for _ in range(5):
             entry = store.ledger(order.order_id)
-            kept = {key: facts for key, facts in entry.cells.items() if cell_month(key) not in wanted}
-            if entry.stored and kept | cells == entry.cells and entry.version >= order.version:
+            kept = {key: facts for key, facts in entry.cells.items() if not rebuilt(key)}
+            if entry.stored and kept | cells == entry.cells:
                 break
-            step = Ledger(order.order_id, max(entry.version, order.version), entry.seq + 1, kept | cells, True)
+            step = Ledger(order.order_id, entry.version, entry.seq + 1, kept | cells, True)
             try:
                 store.put_ledger(step, entry.seq if entry.stored else None)
             except store.LostRace:
@@ -246,7 +261,7 @@ def backfill(orders: Iterable[WorkOrder], months: list[str], gauges: bool = Fals
             for view in DEPARTMENT_VIEWS:
                 existing.update(store.month_items(view, department, month))
     for key in existing | set(totals):
-        if month_of(key.day) not in wanted:
+        if not (gauges if key.view == GAUGE else month_of(key.day) in wanted):
             continue
         counts = dict(totals.get(key, {}))
         store.replace(key, counts)
@@ -269,9 +284,9 @@ def rebuild(first: str, last: str, lookback_days: int, gauges: bool = False) -> 
     """`backfill` of the months first..last (YYYY-MM) from the orders table: every order received
     from `lookback_days` before the first month to the end of the last (an order's facts fall
     on or after the day it came; a completion judged a year later is rare enough to need
-    a longer lookback, which the command takes)."""
-    from datetime import timedelta
-
+    a longer lookback, which the command takes); with `gauges`, up to now (every open order).
+    An order received before the lookback whose facts still fall in those months is not read:
+    its counts are left out of the rebuilt items (the lookback must reach it)."""
     from minyi.dal.orders import get_orders
     from minyi.dal.periods import order_ids_received_between
 
@@ -281,6 +296,8 @@ def rebuild(first: str, last: str, lookback_days: int, gauges: bool = False) -> 
     year, month = map(int, months[-1].split("-"))
     start = datetime(int(first[:4]), int(first[5:7]), 1, tzinfo=SHANGHAI) - timedelta(days=lookback_days)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)
+    if gauges:
+        end = max(end, clock.now() + timedelta(seconds=1))
 
     def orders() -> Iterable[WorkOrder]:
         batch: list[str] = []
