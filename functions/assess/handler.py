@@ -11,7 +11,7 @@ from minyi.entrypoints.streams import process_kinesis
 from minyi.models.events import KinesisRecord
 from minyi.reports import counting
 
-SETTINGS = settings.load("kpi_table")
+SETTINGS = settings.load("kpi_table", "duty_list_table")
 
 
 def _count(record: KinesisRecord) -> None:
