@@ -41,8 +41,6 @@ from minyi.models.staff import (
     RollbackRequest,
     SignRequest,
 )
-from minyi.reports import hotspot_watch
-from minyi.reports.dashboard import dashboard_for
 from minyi.routing.cache import CachedDutyList
 from minyi.routing.liaisons import contact_of
 
@@ -67,16 +65,22 @@ def get_queue(identity: StaffIdentity, queue: str) -> Response:
 
 @app.staff_route("/staff/dashboard", methods=["GET"])
 def get_dashboard(identity: StaffIdentity) -> Response:
+    from minyi.reports.dashboard import dashboard_for  # the assessment's code, only where it is used (cold start)
+
     return json_response(dashboard_for(identity, app.query().get("period"), clock.now()))
 
 
 @app.staff_route("/staff/hotspots", methods=["GET"])
 def list_hotspots(identity: StaffIdentity) -> Response:
+    from minyi.reports import hotspot_watch
+
     return json_response(hotspot_watch.listing(identity, app.query(), clock.now()))
 
 
 @app.staff_route("/staff/hotspots/detect", methods=["POST"])
 def detect_hotspots(identity: StaffIdentity) -> Response:
+    from minyi.reports import hotspot_watch
+
     hotspot_watch.may_detect(identity)
     now = clock.now()
     day = hotspot_watch.judged_day(_empty_or(DetectRequest).day, now)
