@@ -107,6 +107,28 @@ def table_items(name: str) -> list[dict]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def bus_log(aws: Provisioned, source: str, name: str):
+    """Every event of `source` put on the stack's bus, read from an SQS queue a rule targets:
+    returns a function answering all seen so far."""
+    bus = aws.refs["EventBus"]
+    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"{name}-bus-log")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=f"{name}-all", EventBusName=bus, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=f"{name}-all", EventBusName=bus, Targets=[{"Id": "log", "Arn": arn}])
+    seen: list[dict] = []
+
+    def read() -> list[dict]:
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return seen
+            for message in got:
+                seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return read
+
+
 class StreamReader:
     """Reads a table's stream from moto as Lambda's event source mapping does, keeping
     its position, and hands the records that pass the function's filter to it.

@@ -19,6 +19,7 @@ sends a street light to 区城管局; 签收 2 working hours, 先行联系 1 wor
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 
 import boto3
@@ -28,7 +29,7 @@ from minyi.dal import orders
 from minyi.models.kpi import Counters
 from minyi.reports import assemble, counting
 from tests.conftest import REGION
-from tests.helpers import CENTRE, CHENGGUAN, StreamReader
+from tests.helpers import CENTRE, CHENGGUAN, StreamReader, table_items
 from tests.integration.test_clock import Story, at
 from tests.integration.test_staff_api import staff
 
@@ -118,17 +119,8 @@ def script(m: Month) -> dict[str, str]:
 
 
 def kpi_items() -> dict[tuple[str, str], dict]:
-    """Every item of the KPI table (counters, gauges, ledgers), as stored."""
-    client = boto3.client("dynamodb", region_name=REGION)
-    table = __import__("os").environ["KPI_TABLE"]
-    found, kwargs = {}, {"TableName": table}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            found[(item["pk"]["S"], item["sk"]["S"])] = item
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """Every item of the KPI table (counters, gauges, ledgers), as stored, by key."""
+    return {(item["pk"]["S"], item["sk"]["S"]): item for item in table_items(os.environ["KPI_TABLE"])}
 
 
 def counter_items() -> dict:
@@ -209,10 +201,7 @@ def test_a_backfill_from_the_orders_table_rebuilds_exactly_what_live_counting_co
     script(month)
     live = kpi_items()
     # When the counters are lost and rebuilt from the orders table (ledgers included)
-    client = boto3.client("dynamodb", region_name=REGION)
-    table = __import__("os").environ["KPI_TABLE"]
-    for pk, sk in live:
-        client.delete_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    wipe_kpi_table()
     done = counting.rebuild("2026-01", "2026-02", lookback_days=31, gauges=True)
     # Then every counter item, gauge and ledger's cells are as live counting left them
     rebuilt = kpi_items()
@@ -257,7 +246,7 @@ def test_the_dashboard_answers_each_scope_from_the_counters(month):
 
 def wipe_kpi_table() -> None:
     client = boto3.client("dynamodb", region_name=REGION)
-    table = __import__("os").environ["KPI_TABLE"]
+    table = os.environ["KPI_TABLE"]
     for pk, sk in kpi_items():
         client.delete_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
 

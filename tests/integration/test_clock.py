@@ -13,7 +13,6 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
-import boto3
 import pytest
 
 from minyi.casework.autodispatch import dispatch_received
@@ -24,7 +23,7 @@ from minyi.models.order import Citizen
 from minyi.routing.cache import CachedDutyList
 from minyi.sla.sweep import sweep
 from tests.builders import an_order
-from tests.helpers import CENTRE, CHENGGUAN, LEADER, audit_trail, import_sample_duty_list
+from tests.helpers import CENTRE, CHENGGUAN, LEADER, audit_trail, bus_log, import_sample_duty_list
 from tests.integration.test_staff_api import staff
 
 OTHER_LEADER = ("leader02", "leader")
@@ -43,7 +42,7 @@ class Story:
         self.matcher = CachedDutyList(ttl=0).matcher
         self.now = at("2026-01-05T09:00:00")
         monkeypatch.setattr(clock, "now", lambda: self.now)
-        self.events = _bus_log(aws)
+        self.events = bus_log(aws, "minyi.clock", "clock-test")
         self.count = 0
 
     def dispatched(self, when: datetime, title: str = "小区路灯坏了", content: str = "梅林镇华丰社区路灯坏了一周",
@@ -74,29 +73,6 @@ class Story:
         return [(e["detail-type"], e["detail"]["limit"], e["detail"].get("step"))
                 for e in self.events() if e["detail"].get("order_id") == order_id
                 and e["source"] == "minyi.clock"]
-
-
-def _bus_log(aws):
-    """Every event put on the bus, read from an SQS queue a catch-all rule targets."""
-    from tests.conftest import REGION
-
-    bus = aws.refs["EventBus"]
-    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
-    url = sqs.create_queue(QueueName="clock-test-bus-log")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="clock-test-all", EventBusName=bus, EventPattern=json.dumps({"source": ["minyi.clock"]}))
-    events.put_targets(Rule="clock-test-all", EventBusName=bus, Targets=[{"Id": "log", "Arn": arn}])
-    seen: list[dict] = []
-
-    def read() -> list[dict]:
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return seen
-            for message in got:
-                seen.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return read
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-import boto3
 import pytest
 
 from minyi.casework.autodispatch import dispatch_received
@@ -22,7 +21,7 @@ from minyi.reports.hotspot_watch import hotspot_rows
 from minyi.routing import liaisons
 from minyi.routing.cache import CachedDutyList
 from tests.builders import an_order
-from tests.helpers import CENTRE, CHENGGUAN, LEADER, SHICHANG, import_sample_duty_list, scheduled, table_items
+from tests.helpers import CENTRE, CHENGGUAN, LEADER, SHICHANG, bus_log, import_sample_duty_list, scheduled, table_items
 from tests.integration.test_staff_api import staff
 
 DAY = date(2026, 3, 1)  # the judged day: a Sunday, detected at 00:30 on Monday
@@ -43,7 +42,7 @@ class World:
         self.matcher = CachedDutyList(ttl=0).matcher
         self.now = at("2026-03-02T09:00:00")
         monkeypatch.setattr(clock, "now", lambda: self.now)
-        self.bus = _bus_log(aws)
+        self.bus = bus_log(aws, "minyi.hotspots", "hotspot-test")
         self.count = 0
 
     def received(self, matter: str, day: date, received: int, township: str | None = None) -> None:
@@ -71,29 +70,6 @@ class World:
     def hotspot_items(self) -> list[dict]:
         return [item for item in table_items(KPI) if item["pk"]["S"].startswith("hotspot#")
                 and item["pk"]["S"] != "hotspot#open"]
-
-
-def _bus_log(aws):
-    """Every hotspot event put on the bus, read from an SQS queue a rule on the source targets."""
-    from tests.conftest import REGION
-
-    bus = aws.refs["EventBus"]
-    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
-    url = sqs.create_queue(QueueName="hotspot-test-bus-log")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="hotspot-test-all", EventBusName=bus, EventPattern=json.dumps({"source": ["minyi.hotspots"]}))
-    events.put_targets(Rule="hotspot-test-all", EventBusName=bus, Targets=[{"Id": "log", "Arn": arn}])
-    seen: list[dict] = []
-
-    def read() -> list[dict]:
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not got:
-                return seen
-            for message in got:
-                seen.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return read
 
 
 @pytest.fixture

@@ -60,18 +60,19 @@ class Ledger:
 
 
 @cache
-def _client() -> Any:
+def client() -> Any:
+    """The KPI table's client (counters, ledgers, and the hotspots `dal.hotspots` keeps there)."""
     import boto3
 
     return boto3.client("dynamodb")
 
 
-def _table() -> str:
+def table() -> str:
     return settings.require("kpi_table")
 
 
 def ledger(order_id: str) -> Ledger:
-    item = _client().get_item(TableName=_table(), Key={"pk": {"S": f"ledger#{order_id}"}, "sk": {"S": LEDGER_SK}},
+    item = client().get_item(TableName=table(), Key={"pk": {"S": f"ledger#{order_id}"}, "sk": {"S": LEDGER_SK}},
                               ConsistentRead=True).get("Item")
     if item is None:
         return Ledger(order_id)
@@ -80,7 +81,7 @@ def ledger(order_id: str) -> Ledger:
 
 def _ledger_put(entry: Ledger, expected_seq: int | None) -> dict[str, Any]:
     put: dict[str, Any] = {
-        "TableName": _table(),
+        "TableName": table(),
         "Item": {"pk": {"S": f"ledger#{entry.order_id}"}, "sk": {"S": LEDGER_SK},
                  "version": {"N": str(entry.version)}, "seq": {"N": str(entry.seq)},
                  "cells": {"S": json.dumps(entry.cells, ensure_ascii=False, sort_keys=True, separators=(",", ":"))}},
@@ -103,7 +104,7 @@ def _counter_update(key: CounterKey, deltas: dict[str, int]) -> dict[str, Any]:
         values[f":f{i}"] = {"N": str(amount)}
         adds.append(f"#f{i} :f{i}")
     return {
-        "TableName": _table(),
+        "TableName": table(),
         "Key": {"pk": {"S": key.pk}, "sk": {"S": key.sk}},
         "UpdateExpression": "SET #view = :view, #scope = :scope, #day = :day, #value = :value ADD " + ", ".join(adds),
         "ExpressionAttributeNames": names,
@@ -119,12 +120,12 @@ def apply(entry: Ledger, expected_seq: int | None, deltas: dict[CounterKey, dict
         raise ValueError(f"{len(deltas)} counter items do not fit one transaction")
     items = [{"Update": _counter_update(key, facts)} for key, facts in deltas.items() if facts]
     items.append({"Put": _ledger_put(entry, expected_seq)})
-    client = _client()
+    dynamodb = client()
     for attempt in range(6):
         try:
-            client.transact_write_items(TransactItems=items)
+            dynamodb.transact_write_items(TransactItems=items)
             return
-        except client.exceptions.TransactionCanceledException as error:
+        except dynamodb.exceptions.TransactionCanceledException as error:
             codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             if "ConditionalCheckFailed" in codes:
                 raise LostRace(entry.order_id) from error
@@ -135,28 +136,28 @@ def apply(entry: Ledger, expected_seq: int | None, deltas: dict[CounterKey, dict
 
 def put_ledger(entry: Ledger, expected_seq: int | None) -> None:
     """Store a ledger on its own (a backfill's); LostRace when it moved since it was read."""
-    client = _client()
+    dynamodb = client()
     try:
-        client.put_item(**_ledger_put(entry, expected_seq))
-    except client.exceptions.ConditionalCheckFailedException as error:
+        dynamodb.put_item(**_ledger_put(entry, expected_seq))
+    except dynamodb.exceptions.ConditionalCheckFailedException as error:
         raise LostRace(entry.order_id) from error
 
 
 def read(view: str, scope: str, start: date, end: date) -> Iterator[tuple[date, str, dict[str, int]]]:
     """(day, value, counts) of every counter item of a view and scope on the days start..end
     (inclusive): one Query per month touched, paged."""
-    client = _client()
+    dynamodb = client()
     month = date(start.year, start.month, 1)
     while month <= end:
         kwargs: dict[str, Any] = {
-            "TableName": _table(),
+            "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
             "ExpressionAttributeValues": {":pk": {"S": f"{view}#{scope}#{month.strftime('%Y-%m')}"},
                                           ":low": {"S": start.isoformat()},
                                           ":high": {"S": end.isoformat() + "#\uffff"}},
         }
         while True:
-            page = client.query(**kwargs)
+            page = dynamodb.query(**kwargs)
             for item in page.get("Items", []):
                 day = date.fromisoformat(item["day"]["S"])
                 counts = {name: int(value["N"]) for name, value in item.items() if "N" in value}
@@ -169,13 +170,13 @@ def read(view: str, scope: str, start: date, end: date) -> Iterator[tuple[date, 
 
 def month_items(view: str, scope: str, month: str) -> Iterator[CounterKey]:
     """The keys of every counter item of a view and scope in a month YYYY-MM."""
-    client = _client()
-    kwargs: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": "pk = :pk",
+    dynamodb = client()
+    kwargs: dict[str, Any] = {"TableName": table(), "KeyConditionExpression": "pk = :pk",
                               "ExpressionAttributeValues": {":pk": {"S": f"{view}#{scope}#{month}"}},
                               "ProjectionExpression": "#day, #value",
                               "ExpressionAttributeNames": {"#day": "day", "#value": "value"}}
     while True:
-        page = client.query(**kwargs)
+        page = dynamodb.query(**kwargs)
         for item in page.get("Items", []):
             yield CounterKey(view, scope, date.fromisoformat(item["day"]["S"]), item["value"]["S"])
         if "LastEvaluatedKey" not in page:
@@ -185,11 +186,11 @@ def month_items(view: str, scope: str, month: str) -> Iterator[CounterKey]:
 
 def replace(key: CounterKey, counts: dict[str, int]) -> None:
     """Overwrite one counter item with `counts` (a backfill's); an item of no counts is deleted."""
-    client = _client()
+    dynamodb = client()
     if not any(counts.values()):
-        client.delete_item(TableName=_table(), Key={"pk": {"S": key.pk}, "sk": {"S": key.sk}})
+        dynamodb.delete_item(TableName=table(), Key={"pk": {"S": key.pk}, "sk": {"S": key.sk}})
         return
     item = {"pk": {"S": key.pk}, "sk": {"S": key.sk}, "view": {"S": key.view}, "scope": {"S": key.scope},
             "day": {"S": key.day.isoformat()}, "value": {"S": key.value}}
     item.update({name: {"N": str(amount)} for name, amount in counts.items() if amount})
-    client.put_item(TableName=_table(), Item=item)
+    dynamodb.put_item(TableName=table(), Item=item)

@@ -16,27 +16,16 @@ import contextlib
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
-from minyi.core import clock, settings
+from minyi.core import clock
+from minyi.dal.counters import client, table
 from minyi.dal.order_records import OrderRecord
 from minyi.models.hotspot import HotspotRecord, KeyKind
 
 OPEN = "hotspot#open"
 _FIELDS = ("kind", "key", "matter", "matter_code", "township", "raised", "first", "last", "count", "baseline",
            "strength", "p_value", "key_kind", "unit", "units", "order_ids", "detected_at", "announced_at")
-
-
-@cache
-def _client() -> Any:
-    import boto3
-
-    return boto3.client("dynamodb")
-
-
-def _table() -> str:
-    return settings.require("kpi_table")
 
 
 def _pk(raised: date) -> str:
@@ -66,14 +55,14 @@ def _record(item: dict[str, Any]) -> HotspotRecord:
 
 
 def get(kind: str, key: str, raised: date) -> HotspotRecord | None:
-    item = _client().get_item(TableName=_table(), ConsistentRead=True, Key={
+    item = client().get_item(TableName=table(), ConsistentRead=True, Key={
         "pk": {"S": _pk(raised)}, "sk": {"S": _sk(raised, kind, key)}}).get("Item")
     return _record(item) if item else None
 
 
 def open_episode(kind: str, key: str) -> HotspotRecord | None:
     """The latest hotspot of a group or request key, as its pointer names it (None: never one)."""
-    item = _client().get_item(TableName=_table(), ConsistentRead=True,
+    item = client().get_item(TableName=table(), ConsistentRead=True,
                               Key={"pk": {"S": OPEN}, "sk": {"S": f"{kind}#{key}"}}).get("Item")
     if item is None:
         return None
@@ -82,11 +71,11 @@ def open_episode(kind: str, key: str) -> HotspotRecord | None:
 
 def _point(record: HotspotRecord) -> None:
     """Move the key's pointer to `record` unless it already names a later episode."""
-    client = _client()
+    dynamodb = client()
     # failing: a later episode of the key was stored first (an older day detected afterwards)
-    with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
-        client.put_item(
-            TableName=_table(),
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(
+            TableName=table(),
             Item={"pk": {"S": OPEN}, "sk": {"S": f"{record.kind}#{record.key}"},
                   "raised": {"S": record.raised.isoformat()}, "first": {"S": record.first.isoformat()},
                   "last": {"S": record.last.isoformat()}},
@@ -97,10 +86,10 @@ def _point(record: HotspotRecord) -> None:
 
 def insert(record: HotspotRecord) -> bool:
     """Store a new hotspot; False when it is stored already (the same day detected again)."""
-    client = _client()
+    dynamodb = client()
     try:
-        client.put_item(TableName=_table(), Item=_item(record), ConditionExpression="attribute_not_exists(pk)")
-    except client.exceptions.ConditionalCheckFailedException:
+        dynamodb.put_item(TableName=table(), Item=_item(record), ConditionExpression="attribute_not_exists(pk)")
+    except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     _point(record)
     return True
@@ -109,17 +98,17 @@ def insert(record: HotspotRecord) -> bool:
 def extend(before: HotspotRecord, after: HotspotRecord) -> bool:
     """Store `after` (the same hotspot, a later last day) over `before`, only if the stored one is
     still `before`'s last day; False when another detection extended it first."""
-    client = _client()
+    dynamodb = client()
     item = _item(after)
     try:
-        client.update_item(
-            TableName=_table(), Key=_key(after),
+        dynamodb.update_item(
+            TableName=table(), Key=_key(after),
             UpdateExpression="SET #last = :last, body = :body",
             ConditionExpression="#last = :before",
             ExpressionAttributeNames={"#last": "last"},
             ExpressionAttributeValues={":last": item["last"], ":body": item["body"],
                                        ":before": {"S": before.last.isoformat()}})
-    except client.exceptions.ConditionalCheckFailedException:
+    except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     _point(after)
     return True
@@ -127,34 +116,34 @@ def extend(before: HotspotRecord, after: HotspotRecord) -> bool:
 
 def claim_announcement(record: HotspotRecord, now: datetime) -> bool:
     """Mark the hotspot announced; False when it was already (by this run or a concurrent one)."""
-    client = _client()
+    dynamodb = client()
     try:
-        client.update_item(TableName=_table(), Key=_key(record), UpdateExpression="SET announced_at = :at",
+        dynamodb.update_item(TableName=table(), Key=_key(record), UpdateExpression="SET announced_at = :at",
                            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(announced_at)",
                            ExpressionAttributeValues={":at": {"S": clock.iso(now)}})
-    except client.exceptions.ConditionalCheckFailedException:
+    except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
 
 
 def release_announcement(record: HotspotRecord) -> None:
     """The announcement did not reach the bus: the next detection of its day announces it."""
-    _client().update_item(TableName=_table(), Key=_key(record), UpdateExpression="REMOVE announced_at")
+    client().update_item(TableName=table(), Key=_key(record), UpdateExpression="REMOVE announced_at")
 
 
 def between(start: date, end: date) -> Iterator[HotspotRecord]:
     """Every hotspot raised on a day of start..end (inclusive), by that day: one Query per month."""
-    client = _client()
+    dynamodb = client()
     month = date(start.year, start.month, 1)
     while month <= end:
         kwargs: dict[str, Any] = {
-            "TableName": _table(),
+            "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
             "ExpressionAttributeValues": {":pk": {"S": _pk(month)}, ":low": {"S": start.isoformat()},
                                           ":high": {"S": end.isoformat() + "#\uffff"}},
         }
         while True:
-            page = client.query(**kwargs)
+            page = dynamodb.query(**kwargs)
             for item in page.get("Items", []):
                 yield _record(item)
             if "LastEvaluatedKey" not in page:
